@@ -1,0 +1,280 @@
+/**
+ * The one Cloudflare API client: builds URLs, sends credentials, speaks the
+ * V4 envelope, retries, and turns every failure into a CloudflareApiError.
+ *
+ * Portable by construction: the network is a fetch-shaped function passed in
+ * (undici on Node, the platform fetch on Workers), and settings are a plain
+ * object, never process.env.
+ */
+import { z } from 'zod';
+import type { Logger } from '../log.js';
+import { silentLogger } from '../log.js';
+import { CloudflareApiError, type CloudflareMessage } from './errors.js';
+import {
+  DEFAULT_RETRY_POLICY,
+  realClock,
+  runWithRetry,
+  type AttemptOutcome,
+  type HttpMethod,
+  type RetryClock,
+  type RetryPolicy,
+} from './retry.js';
+
+export const DEFAULT_BASE_URL = 'https://api.cloudflare.com/client/v4';
+
+/** The part of a fetch Response we use; undici's and the platform's both fit. */
+export interface FetchResponse {
+  status: number;
+  headers: { get(name: string): string | null };
+  body: ReadableStream<Uint8Array> | null;
+}
+export interface FetchInit {
+  method: string;
+  headers: Record<string, string>;
+  body?: string;
+  signal?: AbortSignal;
+}
+export type FetchLike = (url: string, init: FetchInit) => Promise<FetchResponse>;
+
+export interface ClientSettings {
+  baseUrl: string;
+  fetch: FetchLike;
+  /** Deadline for one call, all attempts and waits included. */
+  timeoutMs?: number;
+  maxResponseBytes?: number;
+  retry?: Partial<RetryPolicy>;
+  clock?: RetryClock;
+  logger?: Logger;
+  userAgent?: string;
+}
+
+export interface ApiRequest {
+  method: HttpMethod;
+  /** Path segments below the base URL; each is encoded, none may be '.' or '..'. */
+  path: readonly string[];
+  query?: Record<string, string | number | undefined>;
+  body?: unknown;
+  /** Credential headers from the auth resolver. */
+  authHeaders: Record<string, string>;
+}
+
+export interface ApiResponse {
+  status: number;
+  result: unknown;
+  resultInfo: unknown;
+  attempts: number;
+  /** A DELETE whose first response was lost, and whose retry found the user already gone. */
+  deletedOnRetry?: boolean;
+}
+
+export const DEFAULT_TIMEOUT_MS = 60_000;
+export const DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
+
+const messageSchema = z.looseObject({ code: z.number(), message: z.string() });
+const envelopeSchema = z.looseObject({
+  success: z.boolean(),
+  errors: z.array(messageSchema).nullish(),
+  messages: z.array(z.unknown()).nullish(),
+  result: z.unknown().optional(),
+  result_info: z.unknown().optional(),
+});
+type Envelope = z.infer<typeof envelopeSchema>;
+
+// Ids are validated by the tools' schemas; this is the last line of defence before a URL.
+const SAFE_SEGMENT = /^[A-Za-z0-9_@.+-]{1,128}$/;
+
+/** What one attempt ended with: either a parsed envelope or a failure to report. */
+type AttemptValue = { envelope: Envelope; status: number } | { failure: CloudflareApiError };
+
+export class CloudflareClient {
+  private readonly baseUrl: string;
+  private readonly policy: RetryPolicy;
+  private readonly clock: RetryClock;
+  private readonly logger: Logger;
+  private readonly timeoutMs: number;
+  private readonly maxResponseBytes: number;
+
+  constructor(private readonly settings: ClientSettings) {
+    this.baseUrl = settings.baseUrl.replace(/\/+$/, '');
+    this.policy = { ...DEFAULT_RETRY_POLICY, ...settings.retry };
+    this.clock = settings.clock ?? realClock;
+    this.logger = settings.logger ?? silentLogger;
+    this.timeoutMs = settings.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.maxResponseBytes = settings.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  }
+
+  buildUrl(path: readonly string[], query?: ApiRequest['query']): string {
+    for (const segment of path) {
+      if (!SAFE_SEGMENT.test(segment) || segment === '.' || segment === '..') {
+        throw new Error(`Refusing to build a Cloudflare API path from an unsafe segment (${JSON.stringify(segment.slice(0, 40))}).`);
+      }
+    }
+    let url = `${this.baseUrl}/${path.map(encodeURIComponent).join('/')}`;
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(query ?? {})) {
+      if (value !== undefined && value !== '') params.set(key, String(value));
+    }
+    const search = params.toString();
+    if (search) url += `?${search}`;
+    return url;
+  }
+
+  async request(req: ApiRequest): Promise<ApiResponse> {
+    const url = this.buildUrl(req.path, req.query);
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      ...(this.settings.userAgent ? { 'user-agent': this.settings.userAgent } : {}),
+      ...req.authHeaders,
+    };
+    let body: string | undefined;
+    if (req.body !== undefined) {
+      body = JSON.stringify(req.body);
+      headers['content-type'] = 'application/json';
+    }
+    const deadline = AbortSignal.timeout(this.timeoutMs);
+    const run = await runWithRetry<AttemptValue>(
+      req.method,
+      (attempt) => this.attempt(url, { method: req.method, headers, body, signal: deadline }, attempt),
+      this.policy,
+      this.clock,
+    );
+    const { value, attempts } = run;
+
+    if ('failure' in value) {
+      // A DELETE whose earlier response was lost may have succeeded: a 404 now means it is gone.
+      if (
+        req.method === 'DELETE' &&
+        value.failure.status === 404 &&
+        run.earlier.some((o) => o.kind === 'network' || (o.kind === 'response' && o.status >= 500))
+      ) {
+        return { status: 404, result: null, resultInfo: undefined, attempts, deletedOnRetry: true };
+      }
+      const retryAfterMs = run.final.retry ? undefined : run.final.retryAfterMs;
+      throw new CloudflareApiError({
+        kind: value.failure.kind,
+        method: req.method,
+        status: value.failure.status,
+        errors: value.failure.errors,
+        detail: value.failure.detail,
+        attempts,
+        retryAfterSeconds: retryAfterMs !== undefined ? Math.ceil(retryAfterMs / 1000) : undefined,
+      });
+    }
+    return { status: value.status, result: value.envelope.result, resultInfo: value.envelope.result_info, attempts };
+  }
+
+  private async attempt(url: string, init: FetchInit, attempt: number): Promise<{ value: AttemptValue; outcome: AttemptOutcome }> {
+    const started = this.clock.now();
+    const fail = (failure: Omit<ConstructorParameters<typeof CloudflareApiError>[0], 'attempts' | 'method'>, outcome: AttemptOutcome) => ({
+      value: { failure: new CloudflareApiError({ ...failure, method: init.method, attempts: attempt }) },
+      outcome,
+    });
+    let response: FetchResponse;
+    try {
+      response = await this.settings.fetch(url, init);
+    } catch (error) {
+      if (init.signal?.aborted) {
+        return fail({ kind: 'timeout', detail: `no answer within ${Math.round(this.timeoutMs / 1000)} s` }, { kind: 'deadline' });
+      }
+      const reason = networkReason(error);
+      this.logger.warn('cloudflare request failed', { method: init.method, attempt, reason });
+      return fail({ kind: 'network', detail: reason }, { kind: 'network', reason });
+    }
+
+    const status = response.status;
+    const retryAfter = response.headers.get('retry-after');
+    const outcome: AttemptOutcome = { kind: 'response', status, retryAfter };
+    let text: string;
+    try {
+      text = await readCapped(response, this.maxResponseBytes);
+    } catch (error) {
+      if (error instanceof ResponseTooLargeError) {
+        return fail({ kind: 'too_large', status, detail: `over ${Math.round(this.maxResponseBytes / 1024 / 1024)} MB` }, outcome);
+      }
+      if (init.signal?.aborted) {
+        return fail({ kind: 'timeout', status, detail: `no complete answer within ${Math.round(this.timeoutMs / 1000)} s` }, { kind: 'deadline' });
+      }
+      const reason = `response body interrupted: ${networkReason(error)}`;
+      return fail({ kind: 'network', status, detail: reason }, { kind: 'network', reason });
+    }
+    this.logger.debug('cloudflare response', { method: init.method, status, attempt, ms: this.clock.now() - started });
+
+    const envelope = parseEnvelope(text);
+    if (!envelope) {
+      const detail = describeUnparsable(text, response.headers.get('content-type'));
+      // A 5xx/429 HTML page is still a retryable status; the status decides, not the body.
+      return fail({ kind: status >= 200 && status < 300 ? 'bad_response' : 'api', status, detail }, outcome);
+    }
+    const errors: CloudflareMessage[] = (envelope.errors ?? []).map((e) => ({ code: e.code, message: e.message }));
+    if (status < 200 || status >= 300 || !envelope.success) {
+      return fail({ kind: 'api', status, errors }, outcome);
+    }
+    if (envelope.result === undefined && init.method !== 'DELETE') {
+      return fail({ kind: 'bad_response', status, detail: 'the response envelope has no result' }, outcome);
+    }
+    return { value: { envelope, status }, outcome };
+  }
+}
+
+class ResponseTooLargeError extends Error {}
+
+/** Reads at most maxBytes; stops reading (and cancels the stream) past it, so memory stays bounded. */
+async function readCapped(response: FetchResponse, maxBytes: number): Promise<string> {
+  const declared = Number(response.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    await response.body?.cancel().catch(() => {});
+    throw new ResponseTooLargeError();
+  }
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let received = 0;
+  let text = '';
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    received += value.byteLength;
+    if (received > maxBytes) {
+      await reader.cancel().catch(() => {});
+      throw new ResponseTooLargeError();
+    }
+    text += decoder.decode(value, { stream: true });
+  }
+  return text + decoder.decode();
+}
+
+function parseEnvelope(text: string): Envelope | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const parsed = envelopeSchema.safeParse(json);
+  return parsed.success ? parsed.data : undefined;
+}
+
+function describeUnparsable(text: string, contentType: string | null): string {
+  const trimmed = text.trim();
+  if (!trimmed) return 'empty body';
+  if (/^<(!doctype|html)/i.test(trimmed) || contentType?.includes('html')) {
+    const title = /<title>([^<]{0,120})<\/title>/i.exec(trimmed)?.[1]?.trim();
+    return `an HTML page instead of JSON${title ? ` ("${title}")` : ''}`;
+  }
+  return trimmed.startsWith('{') || trimmed.startsWith('[') ? 'JSON that is not a Cloudflare V4 envelope or is malformed' : 'a body that is not JSON';
+}
+
+/** A short, secret-free reason from fetch's error chain (undici puts the code in `cause`). */
+function networkReason(error: unknown): string {
+  const seen: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 4; depth++) {
+    if (typeof current === 'object') {
+      const code = (current as { code?: unknown }).code;
+      if (typeof code === 'string') return code;
+      current = (current as { cause?: unknown }).cause;
+    } else break;
+  }
+  if (error instanceof Error) seen.push(error.message);
+  return seen[0] ?? 'unknown network error';
+}
