@@ -1,0 +1,29 @@
+import { accessUserOutput, trimAccessUser } from '../trim/index.js';
+import { defineTool } from './define.js';
+import { accountIdField, emailField, nameField } from './fields.js';
+import { ZERO_TRUST_USERS_WRITE } from './permissions.js';
+
+export default defineTool({
+  name: 'create_access_user',
+  title: 'Create a Zero Trust user',
+  description:
+    'Create (provision) a Zero Trust user from an email and optional name; returns the new user with its id. ' +
+    'Only retried on rate limits, so it never creates twice. ' +
+    `Needs ${ZERO_TRUST_USERS_WRITE}.`,
+  permission: ZERO_TRUST_USERS_WRITE,
+  inputSchema: {
+    account_id: accountIdField,
+    email: emailField.describe("New user's email"),
+    name: nameField.optional().describe('Display name'),
+  },
+  outputSchema: accessUserOutput,
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  async handler({ account_id, email, name }, call) {
+    const response = await call.api({
+      method: 'POST',
+      path: ['accounts', call.accountId(account_id), 'access', 'users'],
+      body: name === undefined ? { email } : { email, name },
+    });
+    return trimAccessUser(response.result, { maxChars: call.maxResponseChars });
+  },
+});

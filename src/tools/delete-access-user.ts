@@ -1,0 +1,37 @@
+import { z } from 'zod';
+import { defineTool, ToolInputError } from './define.js';
+import { accountIdField, userIdField } from './fields.js';
+import { ZERO_TRUST_USERS_WRITE } from './permissions.js';
+
+const deletedOutput = z.object({ deleted: z.boolean(), id: z.string(), note: z.string().optional() });
+
+export default defineTool({
+  name: 'delete_access_user',
+  title: 'Delete a Zero Trust user',
+  description:
+    'Delete a Zero Trust user, revoking their seats and tokens. Irreversible. ' +
+    'Requires confirm: true; without it nothing is sent and the reply says what would be deleted. ' +
+    `Needs ${ZERO_TRUST_USERS_WRITE}.`,
+  permission: ZERO_TRUST_USERS_WRITE,
+  inputSchema: {
+    account_id: accountIdField,
+    user_id: userIdField,
+    confirm: z.boolean({ error: 'confirm must be true or false' }).optional().describe('Must be true to delete'),
+  },
+  outputSchema: deletedOutput,
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
+  async handler({ account_id, user_id, confirm }, call) {
+    const accountId = call.accountId(account_id);
+    if (confirm !== true) {
+      throw new ToolInputError(
+        `Not deleted. This would permanently delete Zero Trust user ${user_id} from account ${accountId} and revoke their seats and tokens. ` +
+          'Check it is the right user (get_access_user), then call delete_access_user again with confirm: true.',
+      );
+    }
+    const response = await call.api({ method: 'DELETE', path: ['accounts', accountId, 'access', 'users', user_id] });
+    const data = response.deletedOnRetry
+      ? { deleted: true, id: user_id, note: 'The first response was lost; a retry found the user already gone, so it was deleted.' }
+      : { deleted: true, id: user_id };
+    return { data, text: JSON.stringify(data) };
+  },
+});

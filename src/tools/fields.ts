@@ -1,0 +1,61 @@
+/**
+ * Input fields shared by the tools. Patterns are the guard that keeps ids
+ * from ever becoming path tricks (`..`, `a/b`, `%2e%2e`): encoding alone
+ * is not enough. Kept short on purpose: every byte is read by the model on
+ * every turn, and zod's built-in uuid/email patterns are long.
+ */
+import { z } from 'zod';
+
+/** Type error text that tells a missing field from a wrong-typed one. */
+function typeError(field: string, expected: string) {
+  return (issue: { input?: unknown }) => (issue.input === undefined ? `${field} is required` : `${field} must be ${expected}`);
+}
+
+export const accountIdField = z
+  .string({ error: typeError('account_id', 'a string of 32 lowercase hex characters') })
+  .regex(/^[0-9a-f]{32}$/, 'account_id must be 32 lowercase hex characters (the Account ID from the Cloudflare dashboard)')
+  .optional()
+  .describe('Account ID (32 hex). Default: CLOUDFLARE_ACCOUNT_ID');
+
+export const userIdField = z
+  .string({ error: typeError('user_id', 'a UUID string') })
+  .regex(/^[\dA-Fa-f]{8}(-[\dA-Fa-f]{4}){3}-[\dA-Fa-f]{12}$/, 'user_id must be a UUID like 0c6a2f5e-1b7d-4c3e-9f1a-2b3c4d5e6f70')
+  .describe('User id (UUID) from list_access_users');
+
+export const nonceField = z
+  .string({ error: typeError('nonce', 'a string') })
+  .regex(/^[\w-]{1,128}$/, 'nonce must be 1-128 characters of A-Z, a-z, 0-9, _ or -')
+  .describe('Session nonce from list_active_sessions');
+
+const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+export const emailField = z
+  .string({ error: typeError('email', 'a string') })
+  .max(254, 'email must be at most 254 characters')
+  .regex(EMAIL_PATTERN, 'email must be an email address like jdoe@example.com');
+
+export const nameField = z.string({ error: typeError('name', 'a string') }).min(1, 'name must not be empty').max(200, 'name must be at most 200 characters');
+
+export const pageField = z
+  .int({ error: 'page must be a whole number >= 1' })
+  .min(1, 'page must be >= 1')
+  .max(100_000, 'page must be <= 100000')
+  .optional()
+  .describe('Page, from 1');
+
+export const perPageField = z
+  .int({ error: 'per_page must be a whole number from 1 to 1000' })
+  .min(1, 'per_page must be from 1 to 1000')
+  .max(1000, 'per_page must be from 1 to 1000')
+  .optional()
+  .describe('Items per page, 1-1000');
+
+export const fieldsField = z
+  .array(z.string().regex(/^\w{1,64}$/, 'each of fields must be a field name'), { error: 'fields must be an array of field names' })
+  .max(40, 'fields may name at most 40 fields')
+  .optional()
+  .describe('Return only these fields');
+
+export const detailField = z
+  .enum(['summary', 'full'], { error: 'detail must be "summary" or "full"' })
+  .optional()
+  .describe('summary (default) or full identity');

@@ -1,0 +1,19 @@
+import { accessUserOutput, trimAccessUser } from '../trim/index.js';
+import { defineTool } from './define.js';
+import { accountIdField, fieldsField, userIdField } from './fields.js';
+
+export default defineTool({
+  name: 'get_access_user',
+  title: 'Get a Zero Trust user',
+  description:
+    'Get one Zero Trust user by user_id: email, name, seats, active device count, last login, created/updated times. ' +
+    'Token permission: Access: Audit Logs Read.',
+  permission: 'Access: Audit Logs Read',
+  inputSchema: { account_id: accountIdField, user_id: userIdField, fields: fieldsField },
+  outputSchema: accessUserOutput,
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  async handler({ account_id, user_id, fields }, call) {
+    const response = await call.api({ method: 'GET', path: ['accounts', call.accountId(account_id), 'access', 'users', user_id] });
+    return trimAccessUser(response.result, { fields, maxChars: call.maxResponseChars });
+  },
+});

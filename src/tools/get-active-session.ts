@@ -1,0 +1,22 @@
+import { identityOutput, trimIdentity } from '../trim/index.js';
+import { defineTool } from './define.js';
+import { accountIdField, detailField, fieldsField, nonceField, userIdField } from './fields.js';
+
+export default defineTool({
+  name: 'get_active_session',
+  title: 'Get one active session',
+  description:
+    'Get one active session by nonce: devices and posture check results, IP, country, IdP, WARP/Gateway state, issue time. ' +
+    'Token permission: Access: Audit Logs Read.',
+  permission: 'Access: Audit Logs Read',
+  inputSchema: { account_id: accountIdField, user_id: userIdField, nonce: nonceField, detail: detailField, fields: fieldsField },
+  outputSchema: identityOutput,
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  async handler({ account_id, user_id, nonce, detail, fields }, call) {
+    const response = await call.api({
+      method: 'GET',
+      path: ['accounts', call.accountId(account_id), 'access', 'users', user_id, 'active_sessions', nonce],
+    });
+    return trimIdentity(response.result, { detail, fields, maxChars: call.maxResponseChars });
+  },
+});

@@ -1,0 +1,22 @@
+import { identityOutput, trimIdentity } from '../trim/index.js';
+import { defineTool } from './define.js';
+import { accountIdField, detailField, fieldsField, userIdField } from './fields.js';
+
+export default defineTool({
+  name: 'get_last_seen_identity',
+  title: "Get a user's last-seen identity",
+  description:
+    'Get the identity a Zero Trust user last signed in with: devices and posture results, IP, country, IdP, WARP/Gateway state, time. ' +
+    'Use for "where and how did they last sign in". Token permission: Access: Audit Logs Read.',
+  permission: 'Access: Audit Logs Read',
+  inputSchema: { account_id: accountIdField, user_id: userIdField, detail: detailField, fields: fieldsField },
+  outputSchema: identityOutput,
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  async handler({ account_id, user_id, detail, fields }, call) {
+    const response = await call.api({
+      method: 'GET',
+      path: ['accounts', call.accountId(account_id), 'access', 'users', user_id, 'last_seen_identity'],
+    });
+    return trimIdentity(response.result, { detail, fields, maxChars: call.maxResponseChars });
+  },
+});

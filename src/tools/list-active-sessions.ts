@@ -1,0 +1,23 @@
+import { sessionListOutput, trimSessionList } from '../trim/index.js';
+import { defineTool } from './define.js';
+import { accountIdField, fieldsField, userIdField } from './fields.js';
+
+export default defineTool({
+  name: 'list_active_sessions',
+  title: "List a user's active sessions",
+  description:
+    "List a Zero Trust user's active Access sessions: nonce, apps, issued and expiry times. " +
+    'For the device, IP, country and posture of a session, call get_active_session with its nonce. ' +
+    'Token permission: Access: Audit Logs Read.',
+  permission: 'Access: Audit Logs Read',
+  inputSchema: { account_id: accountIdField, user_id: userIdField, fields: fieldsField },
+  outputSchema: sessionListOutput,
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  async handler({ account_id, user_id, fields }, call) {
+    const response = await call.api({
+      method: 'GET',
+      path: ['accounts', call.accountId(account_id), 'access', 'users', user_id, 'active_sessions'],
+    });
+    return trimSessionList(response.result, response.resultInfo, { fields, maxChars: call.maxResponseChars });
+  },
+});

@@ -1,0 +1,22 @@
+import { failedLoginsOutput, trimFailedLogins } from '../trim/index.js';
+import { defineTool } from './define.js';
+import { accountIdField, fieldsField, userIdField } from './fields.js';
+
+export default defineTool({
+  name: 'list_failed_logins',
+  title: "List a user's failed logins",
+  description:
+    "List a Zero Trust user's failed Access login attempts: time, app, Ray ID (for support tickets). " +
+    'Token permission: Access: Audit Logs Read.',
+  permission: 'Access: Audit Logs Read',
+  inputSchema: { account_id: accountIdField, user_id: userIdField, fields: fieldsField },
+  outputSchema: failedLoginsOutput,
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  async handler({ account_id, user_id, fields }, call) {
+    const response = await call.api({
+      method: 'GET',
+      path: ['accounts', call.accountId(account_id), 'access', 'users', user_id, 'failed_logins'],
+    });
+    return trimFailedLogins(response.result, response.resultInfo, {}, { fields, maxChars: call.maxResponseChars });
+  },
+});

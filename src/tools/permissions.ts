@@ -1,0 +1,7 @@
+/**
+ * Token permissions as Cloudflare names them (x-api-token-group in the
+ * OpenAPI file). Create and delete have no group there, so we do not invent
+ * one: we say what access is needed and where the list of groups is.
+ */
+export const PERMISSIONS_PAGE = 'https://developers.cloudflare.com/fundamentals/api/reference/permissions/';
+export const ZERO_TRUST_USERS_WRITE = `a token with write access to Zero Trust users (see ${PERMISSIONS_PAGE})`;

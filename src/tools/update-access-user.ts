@@ -1,0 +1,28 @@
+import { accessUserOutput, trimAccessUser } from '../trim/index.js';
+import { defineTool } from './define.js';
+import { accountIdField, emailField, nameField, userIdField } from './fields.js';
+
+export default defineTool({
+  name: 'update_access_user',
+  title: 'Rename a Zero Trust user',
+  description:
+    "Overwrite a Zero Trust user's name (PUT). email is required and must be the user's current email: it cannot be changed. " +
+    'Returns the updated user. Token permission: Zero Trust: Seats Write.',
+  permission: 'Zero Trust: Seats Write',
+  inputSchema: {
+    account_id: accountIdField,
+    user_id: userIdField,
+    email: emailField.describe("User's current email"),
+    name: nameField.describe('New name'),
+  },
+  outputSchema: accessUserOutput,
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
+  async handler({ account_id, user_id, email, name }, call) {
+    const response = await call.api({
+      method: 'PUT',
+      path: ['accounts', call.accountId(account_id), 'access', 'users', user_id],
+      body: { email, name },
+    });
+    return trimAccessUser(response.result, { maxChars: call.maxResponseChars });
+  },
+});
