@@ -1,0 +1,174 @@
+/**
+ * Test harness: the real server (createServer) behind an in-memory MCP
+ * transport, talking through the real client and undici to the emulator on a
+ * random loopback port. Only the clock is fake, so retry waits are instant
+ * but still measured.
+ */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { LoggingMessageNotificationSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { resolveAuth, type CredentialInput } from '../../src/cloudflare/auth.js';
+import { CloudflareClient } from '../../src/cloudflare/client.js';
+import type { RetryClock, RetryPolicy } from '../../src/cloudflare/retry.js';
+import { createLogger } from '../../src/log.js';
+import { createUndiciFetch } from '../../src/node/undici-fetch.js';
+import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/sandbox/emulator.js';
+import { createServer } from '../../src/server.js';
+import type { ToolDeps } from '../../src/tools/index.js';
+
+// Distinctive values: the leak tests grep every output for them.
+export const TEST_TOKEN = 'cfut_LEAKCANARY_token_7f3a9c1e5b2d4f60';
+export const TEST_EMAIL = 'owner@corp.example';
+export const TEST_KEY = 'LEAKCANARYglobalkey0123456789abcdef';
+export const READ_ONLY_TOKEN = 'cfut_LEAKCANARY_readonly_9e8d7c6b5a';
+
+export interface FakeClock extends RetryClock {
+  readonly sleeps: number[];
+  totalSlept(): number;
+}
+
+export function fakeClock(start = Date.now()): FakeClock {
+  let offset = 0;
+  const sleeps: number[] = [];
+  return {
+    sleeps,
+    now: () => start + offset,
+    random: () => 0.5,
+    sleep: async (ms) => {
+      sleeps.push(ms);
+      offset += ms;
+    },
+    totalSlept: () => sleeps.reduce((sum, ms) => sum + ms, 0),
+  };
+}
+
+export interface HarnessOptions {
+  credentials?: CredentialInput;
+  /** undefined: use the emulator's account; null: no default account. */
+  defaultAccountId?: string | null;
+  readOnly?: boolean;
+  maxResponseChars?: number;
+  timeoutMs?: number;
+  headersTimeoutMs?: number;
+  bodyTimeoutMs?: number;
+  maxResponseBytes?: number;
+  retry?: Partial<RetryPolicy>;
+  emulator?: EmulatorOptions;
+  /** Reuse a running emulator instead of starting one. */
+  sharedEmulator?: Emulator;
+}
+
+export interface Harness {
+  emulator: Emulator;
+  mcp: Client;
+  clock: FakeClock;
+  /** Every stderr line the server logged. */
+  logLines: string[];
+  /** Every logging notification the client received. */
+  notifications: unknown[];
+  /** Every tool result returned through this harness. */
+  results: CallToolResult[];
+  call(name: string, args?: Record<string, unknown>): Promise<CallToolResult>;
+  /** Parsed structuredContent of a successful call; fails the test on isError. */
+  ok<T = Record<string, unknown>>(name: string, args?: Record<string, unknown>): Promise<T>;
+  /** The text of an isError result; fails the test on success. */
+  fails(name: string, args?: Record<string, unknown>): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface BuiltDeps {
+  deps: ToolDeps;
+  clock: FakeClock;
+  logLines: string[];
+  closeNetwork(): Promise<void>;
+}
+
+/** The server's dependencies wired to an emulator, as the CLI would wire them, with a fake clock. */
+export function buildDeps(emulator: Emulator, options: HarnessOptions = {}): BuiltDeps {
+  const network = createUndiciFetch({
+    headersTimeoutMs: options.headersTimeoutMs ?? 2_000,
+    bodyTimeoutMs: options.bodyTimeoutMs ?? 2_000,
+    connectTimeoutMs: 2_000,
+  });
+  const logLines: string[] = [];
+  const logger = createLogger((line) => logLines.push(line), 'debug');
+  const clock = fakeClock();
+  const client = new CloudflareClient({
+    baseUrl: emulator.baseUrl,
+    fetch: network.fetch,
+    clock,
+    logger,
+    timeoutMs: options.timeoutMs ?? 20_000,
+    maxResponseBytes: options.maxResponseBytes,
+    retry: options.retry,
+  });
+  const auth = resolveAuth(options.credentials ?? { CLOUDFLARE_API_TOKEN: TEST_TOKEN });
+  const defaultAccountId = options.defaultAccountId === null ? undefined : (options.defaultAccountId ?? emulator.accountId);
+  const deps: ToolDeps = { client, auth, defaultAccountId, maxResponseChars: options.maxResponseChars ?? 24_000, logger };
+  return { deps, clock, logLines, closeNetwork: () => network.close() };
+}
+
+export function startTestEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  return startEmulator({ apiToken: TEST_TOKEN, email: TEST_EMAIL, apiKey: TEST_KEY, readOnlyToken: READ_ONLY_TOKEN, ...options });
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const emulator = options.sharedEmulator ?? (await startTestEmulator(options.emulator));
+  const { deps, clock, logLines, closeNetwork } = buildDeps(emulator, options);
+  const server = createServer(deps, { readOnly: options.readOnly });
+  const mcp = new Client({ name: 'harness', version: '1.0.0' });
+  const notifications: unknown[] = [];
+  mcp.setNotificationHandler(LoggingMessageNotificationSchema, (notification) => {
+    notifications.push(notification.params);
+  });
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  await Promise.all([server.connect(serverSide), mcp.connect(clientSide)]);
+  const results: CallToolResult[] = [];
+
+  const call = async (name: string, args: Record<string, unknown> = {}) => {
+    const result = (await mcp.callTool({ name, arguments: args })) as CallToolResult;
+    results.push(result);
+    return result;
+  };
+  const textOf = (result: CallToolResult) => result.content.map((part) => (part.type === 'text' ? part.text : '')).join('');
+
+  return {
+    emulator,
+    mcp,
+    clock,
+    logLines,
+    notifications,
+    results,
+    call,
+    async ok<T>(name: string, args: Record<string, unknown> = {}) {
+      const result = await call(name, args);
+      if (result.isError) throw new Error(`${name} failed: ${textOf(result)}`);
+      // The text is the same object, minified: keep both honest.
+      if (JSON.stringify(result.structuredContent) !== textOf(result)) throw new Error(`${name}: text and structuredContent differ`);
+      return result.structuredContent as T;
+    },
+    async fails(name: string, args: Record<string, unknown> = {}) {
+      const result = await call(name, args);
+      if (!result.isError) throw new Error(`${name} unexpectedly succeeded: ${textOf(result)}`);
+      return textOf(result);
+    },
+    async close() {
+      await mcp.close();
+      await server.close();
+      await closeNetwork();
+      if (!options.sharedEmulator) await emulator.close();
+    },
+  };
+}
+
+export function textOf(result: CallToolResult): string {
+  return result.content.map((part) => (part.type === 'text' ? part.text : '')).join('');
+}
+
+/** Rebuilds row objects from the columnar list layout (fields + rows + same). */
+export function rowsOf(data: Record<string, unknown>): Record<string, unknown>[] {
+  const fields = (data.fields ?? []) as string[];
+  const rows = (data.rows ?? []) as unknown[][];
+  const same = (data.same ?? {}) as Record<string, unknown>;
+  return rows.map((row) => ({ ...same, ...Object.fromEntries(fields.map((field, i) => [field, row[i]])) }));
+}

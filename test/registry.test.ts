@@ -1,0 +1,123 @@
+/**
+ * Registry-wide rules every tool must follow, checked on what clients
+ * actually receive (tools/list), plus a checked-in snapshot of each tool's
+ * definition so any change to what the model sees shows up in review.
+ */
+import { readFileSync } from 'node:fs';
+import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allTools } from '../src/tools/index.js';
+import { SERVER_VERSION } from '../src/version.js';
+import { startHarness, type Harness } from './helpers/harness.js';
+
+const EXPECTED = [
+  'get_current_user',
+  'list_access_users',
+  'get_access_user',
+  'create_access_user',
+  'update_access_user',
+  'delete_access_user',
+  'list_active_sessions',
+  'get_active_session',
+  'get_last_seen_identity',
+  'list_failed_logins',
+];
+const WRITES = ['create_access_user', 'update_access_user', 'delete_access_user'];
+
+interface OpenApiOperation {
+  operationId: string;
+  'x-api-token-group'?: string[] | null;
+}
+const openapi = JSON.parse(readFileSync(new URL('../../shared/cloudflare-users.openapi.json', import.meta.url), 'utf8')) as {
+  paths: Record<string, Record<string, OpenApiOperation>>;
+};
+const TOOL_OPERATION: Record<string, [string, string]> = {
+  get_current_user: ['/user', 'get'],
+  list_access_users: ['/accounts/{account_id}/access/users', 'get'],
+  get_access_user: ['/accounts/{account_id}/access/users/{user_id}', 'get'],
+  create_access_user: ['/accounts/{account_id}/access/users', 'post'],
+  update_access_user: ['/accounts/{account_id}/access/users/{user_id}', 'put'],
+  delete_access_user: ['/accounts/{account_id}/access/users/{user_id}', 'delete'],
+  list_active_sessions: ['/accounts/{account_id}/access/users/{user_id}/active_sessions', 'get'],
+  get_active_session: ['/accounts/{account_id}/access/users/{user_id}/active_sessions/{nonce}', 'get'],
+  get_last_seen_identity: ['/accounts/{account_id}/access/users/{user_id}/last_seen_identity', 'get'],
+  list_failed_logins: ['/accounts/{account_id}/access/users/{user_id}/failed_logins', 'get'],
+};
+
+let h: Harness;
+let listed: Tool[];
+beforeAll(async () => {
+  h = await startHarness();
+  listed = (await h.mcp.listTools()).tools;
+});
+afterAll(async () => {
+  await h.close();
+});
+
+describe('registry', () => {
+  it('has exactly the ten documented tools, in order', () => {
+    expect(allTools.map((tool) => tool.name)).toEqual(EXPECTED);
+    expect(listed.map((tool) => tool.name)).toEqual(EXPECTED);
+  });
+
+  it.each(EXPECTED)('%s has a title, a description a model can choose by, annotations and described inputs', (name) => {
+    const tool = listed.find((t) => t.name === name)!;
+    expect(tool.title?.length).toBeGreaterThan(5);
+    expect(tool.description?.length).toBeGreaterThan(80);
+    expect(tool.annotations).toEqual({
+      readOnlyHint: !WRITES.includes(name),
+      destructiveHint: name === 'update_access_user' || name === 'delete_access_user',
+      idempotentHint: name !== 'create_access_user',
+      openWorldHint: true,
+    });
+    const properties = (tool.inputSchema.properties ?? {}) as Record<string, { description?: string }>;
+    for (const [field, schema] of Object.entries(properties)) {
+      expect(schema.description, `${name}.${field} has a description`).toBeTruthy();
+    }
+    expect(tool.outputSchema).toBeDefined();
+  });
+
+  it.each(EXPECTED)('%s names the token permission from the OpenAPI file', (name) => {
+    const [path, method] = TOOL_OPERATION[name]!;
+    const groups = openapi.paths[path]![method]!['x-api-token-group'];
+    const tool = allTools.find((t) => t.name === name)!;
+    if (groups && groups.length > 0) {
+      // The least-privileged group the file lists (Read over Write).
+      const group = groups.find((g) => /Read/.test(g)) ?? groups[0]!;
+      expect(tool.description).toContain(group);
+      expect(tool.permission).toBe(group);
+    } else {
+      // No group in the file: say what access is needed and point to the permissions page, invent nothing.
+      expect(tool.description).toMatch(/write access to Zero Trust users/);
+      expect(tool.description).toContain('developers.cloudflare.com/fundamentals/api/reference/permissions');
+    }
+  });
+
+  it('uses the API argument names', () => {
+    const names = new Set(listed.flatMap((tool) => Object.keys(tool.inputSchema.properties ?? {})));
+    expect([...names].sort()).toEqual(['account_id', 'confirm', 'detail', 'email', 'fields', 'name', 'nonce', 'page', 'per_page', 'search', 'user_id']);
+  });
+
+  it('keeps tools/list within its size budgets', () => {
+    const full = Buffer.byteLength(JSON.stringify({ tools: listed }));
+    const modelVisible = Buffer.byteLength(
+      JSON.stringify(listed.map(({ name, title, description, inputSchema }) => ({ name, title, description, inputSchema }))),
+    );
+    expect(full).toBeLessThanOrEqual(12_000);
+    expect(modelVisible).toBeLessThanOrEqual(6_500);
+  });
+
+  it('version matches package.json', () => {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(SERVER_VERSION).toBe(pkg.version);
+    const manifest = JSON.parse(readFileSync(new URL('../manifest.json', import.meta.url), 'utf8')) as { version: string };
+    expect(manifest.version).toBe(pkg.version);
+  });
+});
+
+describe('tool definition snapshots (review any change to what the model sees)', () => {
+  it.each(EXPECTED)('%s', async (name) => {
+    const tool = listed.find((t) => t.name === name)!;
+    await expect(`${JSON.stringify(tool, null, 2)}\n`).toMatchFileSnapshot(`./__toolsnaps__/${name}.json`);
+  });
+});
