@@ -33,8 +33,9 @@ describe('describeApiError', () => {
   });
 
   it('404: says which id was not found and how to find the right one', () => {
-    expect(describeApiError(apiError(404), ctx)).toMatch(/Not found: no user f174e90a-.* in account 023e105f.*list_access_users/);
-    expect(describeApiError(apiError(404), { ...ctx, nonce: 'X1aXj1lFVcqqyoXF' })).toMatch(/no active session with nonce X1aXj1lFVcqqyoXF.*list_active_sessions/);
+    const user = describeApiError(apiError(404, [{ code: 12130, message: 'User not found' }]), ctx);
+    expect(user).toMatch(/Not found \(user_id f174e90a-.*, account_id 023e105f.*\)\. Cloudflare said: 12130 User not found\. .*list_access_users/);
+    expect(describeApiError(apiError(404), { ...ctx, nonce: 'X1aXj1lFVcqqyoXF' })).toMatch(/Not found \(nonce X1aXj1lFVcqqyoXF, user_id .*list_active_sessions/);
   });
 
   it('429: says how often it retried and when to try again', () => {

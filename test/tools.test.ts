@@ -138,12 +138,14 @@ describe('happy paths', () => {
 describe('error paths', () => {
   it('unknown user: 404 naming the id', async () => {
     const text = await h.fails('get_access_user', { user_id: '00000000-0000-4000-8000-000000000000' });
-    expect(text).toMatch(/Not found: no user 00000000-0000-4000-8000-000000000000/);
+    expect(text).toMatch(/Not found \(user_id 00000000-0000-4000-8000-000000000000/);
+    expect(text).toMatch(/User not found/);
   });
 
   it('unknown nonce: 404 naming the nonce', async () => {
     const text = await h.fails('get_active_session', { user_id: alice.id, nonce: 'nosuchnonce' });
-    expect(text).toMatch(/no active session with nonce nosuchnonce/);
+    expect(text).toMatch(/Not found \(nonce nosuchnonce/);
+    expect(text).toMatch(/list_active_sessions/);
   });
 
   it('a foreign account: permission message naming the token group', async () => {

@@ -112,7 +112,9 @@ function describeApiStatus(error: CloudflareApiError, ctx: ErrorContext): string
   const status = error.status ?? 0;
   if (status === 429) {
     const after = error.retryAfterSeconds !== undefined ? `after ${error.retryAfterSeconds} s` : 'in a minute';
-    return `Cloudflare rate limit reached (HTTP 429); retried ${error.attempts - 1} ${error.attempts - 1 === 1 ? 'time' : 'times'}. Try again ${after}.${cloudflareSays(error)}`;
+    const retries = error.attempts - 1;
+    const retried = retries > 0 ? `; retried ${retries} ${retries === 1 ? 'time' : 'times'}` : '; not retried, the wait asked for is longer than this call may take';
+    return `Cloudflare rate limit reached (HTTP 429)${retried}. Try again ${after}.${cloudflareSays(error)}`;
   }
   if (error.hasCode(...AUTH_CODES) || status === 401 || status === 403) {
     return `Cloudflare rejected the credentials (HTTP ${status}).${cloudflareSays(error)} The API token is invalid or expired, or it lacks the permission this tool needs: ${ctx.permission}${ctx.account_id ? ` on account ${ctx.account_id}` : ''}. Check or edit the token at ${TOKEN_PAGE_URL}.`;
@@ -121,12 +123,15 @@ function describeApiStatus(error: CloudflareApiError, ctx: ErrorContext): string
     return `Cloudflare could not route the request: the account_id${ctx.user_id ? ' or user_id' : ''} is malformed or unknown (account_id ${ctx.account_id ?? '(none)'}${ctx.user_id ? `, user_id ${ctx.user_id}` : ''}).${cloudflareSays(error)} account_id is the 32-character Account ID from the Cloudflare dashboard; user_id comes from list_access_users.`;
   }
   if (status === 404) {
-    const what = ctx.nonce
-      ? `no active session with nonce ${ctx.nonce} for user ${ctx.user_id} (list them with list_active_sessions)`
+    // Name the ids we asked for and quote Cloudflare: a 404 on a per-user lookup can mean the user
+    // is unknown or that it has no such record yet (e.g. never signed in), and Cloudflare's text says which.
+    const ids = [ctx.nonce && `nonce ${ctx.nonce}`, ctx.user_id && `user_id ${ctx.user_id}`, ctx.account_id && `account_id ${ctx.account_id}`].filter(Boolean).join(', ');
+    const next = ctx.nonce
+      ? ' List current sessions with list_active_sessions.'
       : ctx.user_id
-        ? `no user ${ctx.user_id} in account ${ctx.account_id} (find user ids with list_access_users)`
-        : `nothing at that path for account ${ctx.account_id ?? '(none)'}`;
-    return `Not found: ${what}.${cloudflareSays(error)}`;
+        ? ' Find user ids with list_access_users.'
+        : '';
+    return `Not found (${ids || 'no ids'}).${cloudflareSays(error)}${next}`;
   }
   if (status >= 500) {
     return `Cloudflare API error (HTTP ${status}${attemptsText(error)}).${cloudflareSays(error)} The service may be degraded; try again shortly.`;
