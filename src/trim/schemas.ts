@@ -1,0 +1,47 @@
+/**
+ * Output schemas (each tool's `outputSchema`). Every byte reaches the model in
+ * tools/list, so they name only the key properties and stay loose: whatever
+ * else the API returns passes through. Every result the trimmers produce —
+ * projected, truncated or degraded — validates against these.
+ */
+import { z } from 'zod';
+
+const text = z.string().optional();
+const flag = z.boolean().optional();
+const count = z.number().optional();
+
+// `truncated` ({shown, of, next, hint}) is left to the loose schema: its hint explains itself.
+/** `{fields, same?, rows, paging}`: a row holds one value per name in `fields`. */
+function table() {
+  return z.looseObject({
+    fields: z.array(z.string()),
+    same: z.unknown().optional().describe('columns equal in every row'),
+    rows: z.array(z.array(z.unknown())),
+    paging: z.looseObject({ count: z.number(), next_page: count }),
+  });
+}
+
+export const currentUserOutput = z.looseObject({
+  id: text,
+  email: text,
+  organizations: z.array(z.looseObject({ id: text, name: text })).optional(),
+});
+
+export const accessUserOutput = z.looseObject({
+  id: text,
+  email: text,
+  name: text,
+  access_seat: flag,
+  gateway_seat: flag,
+});
+
+export const userListOutput = table();
+export const sessionListOutput = table();
+export const failedLoginsOutput = table();
+
+export const identityOutput = z.looseObject({
+  email: text,
+  user_uuid: text,
+  ip: text,
+  posture: z.looseObject({ passed: z.array(z.unknown()).optional(), failed: z.array(z.unknown()).optional() }).optional(),
+});
