@@ -1,42 +1,46 @@
 /**
  * createServer: the one MCP server every transport shares (stdio, SSE,
- * Streamable HTTP). It registers the selected tools; it knows nothing about
- * how bytes arrive, and tools know nothing about it.
+ * Streamable HTTP). It answers tools/list from the registry and hands each
+ * tools/call to runTool; it knows nothing about how bytes arrive, and tools
+ * know nothing about it.
+ *
+ * Built on the SDK's low-level Server rather than McpServer so that tools/list
+ * is exactly what we mean (no `$schema` URL or empty `execution` per tool) and
+ * argument errors are worded by us; see ARCHITECTURE.md.
  */
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { compileTool } from './tools/listing.js';
 import { runTool, selectTools, type ToolDeps, type ToolSelection } from './tools/index.js';
 import { SERVER_NAME, SERVER_VERSION } from './version.js';
 
 export const INSTRUCTIONS =
-  'Cloudflare account people tools. get_current_user shows who the credentials belong to. ' +
-  'To look into a Zero Trust user, find their user_id with list_access_users (email filter), then use get_access_user, ' +
+  'Tools for the people in a Cloudflare account. get_current_user shows whose credentials these are. ' +
+  'For a Zero Trust user, find the user_id with list_access_users (email filter), then use get_access_user, ' +
   'list_active_sessions (then get_active_session with a nonce for device, IP, country, posture), get_last_seen_identity and list_failed_logins. ' +
-  'account_id defaults to the configured account. Writes (create/update/delete_access_user) change the account; delete needs confirm: true. ' +
-  'Lists are columnar (fields + rows); pass fields to get fewer columns.';
+  'account_id defaults to the configured account. create/update/delete_access_user change the account; delete needs confirm: true. ' +
+  'Lists are columnar: each row holds the values of `fields` in order, `same` holds values shared by every row, null means missing. ' +
+  'Pass fields to get fewer columns.';
 
 export type ServerOptions = ToolSelection;
 
-export function createServer(deps: ToolDeps, options: ServerOptions = {}): McpServer {
-  const server = new McpServer(
+export function createServer(deps: ToolDeps, options: ServerOptions = {}): Server {
+  const tools = new Map(selectTools(options).map((tool) => [tool.name, tool]));
+  const listing = { tools: [...tools.values()].map((tool) => compileTool(tool).listing) };
+  const server = new Server(
     { name: SERVER_NAME, version: SERVER_VERSION, title: 'Cloudflare Users' },
     // Logging is declared up front: the SDK refuses log notifications otherwise.
-    { capabilities: { logging: {} }, instructions: INSTRUCTIONS },
+    { capabilities: { tools: {}, logging: {} }, instructions: INSTRUCTIONS },
   );
-  for (const tool of selectTools(options)) {
-    server.registerTool(
-      tool.name,
-      {
-        title: tool.title,
-        description: tool.description,
-        inputSchema: tool.inputSchema,
-        outputSchema: tool.outputSchema,
-        annotations: tool.annotations,
-      },
-      (args: Record<string, unknown>, extra) =>
-        runTool(tool, args, deps, (level, data) =>
-          server.sendLoggingMessage({ level, logger: SERVER_NAME, data }, extra.sessionId),
-        ),
+  server.setRequestHandler(ListToolsRequestSchema, () => listing);
+  server.setRequestHandler(CallToolRequestSchema, (request, extra) => {
+    const tool = tools.get(request.params.name);
+    if (!tool) {
+      throw new McpError(ErrorCode.InvalidParams, `Unknown tool ${request.params.name}. Available: ${[...tools.keys()].join(', ')}`);
+    }
+    return runTool(tool, request.params.arguments, deps, (level, data) =>
+      server.sendLoggingMessage({ level, logger: SERVER_NAME, data }, extra.sessionId),
     );
-  }
+  });
   return server;
 }

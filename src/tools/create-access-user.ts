@@ -7,13 +7,12 @@ export default defineTool({
   name: 'create_access_user',
   title: 'Create a Zero Trust user',
   description:
-    'Create (provision) a Zero Trust user from an email and optional name; returns the new user with its id. ' +
-    'Only retried on rate limits, so it never creates twice. ' +
-    `Needs ${ZERO_TRUST_USERS_WRITE}.`,
+    'Create (provision) a Zero Trust user; returns it with its id. Sent once (retried only on rate limits). ' +
+    `Needs ${ZERO_TRUST_USERS_WRITE}`,
   permission: ZERO_TRUST_USERS_WRITE,
   inputSchema: {
     account_id: accountIdField,
-    email: emailField.describe("New user's email"),
+    email: emailField.describe('Email'),
     name: nameField.optional().describe('Display name'),
   },
   outputSchema: accessUserOutput,

@@ -9,14 +9,14 @@ export default defineTool({
   name: 'delete_access_user',
   title: 'Delete a Zero Trust user',
   description:
-    'Delete a Zero Trust user, revoking their seats and tokens. Irreversible. ' +
-    'Requires confirm: true; without it nothing is sent and the reply says what would be deleted. ' +
-    `Needs ${ZERO_TRUST_USERS_WRITE}.`,
+    'Delete a Zero Trust user, revoking seats and tokens; irreversible. ' +
+    'Without confirm: true nothing is sent and the reply says what would go. ' +
+    `Needs ${ZERO_TRUST_USERS_WRITE}`,
   permission: ZERO_TRUST_USERS_WRITE,
   inputSchema: {
     account_id: accountIdField,
     user_id: userIdField,
-    confirm: z.boolean({ error: 'confirm must be true or false' }).optional().describe('Must be true to delete'),
+    confirm: z.boolean({ error: 'confirm must be true or false' }).optional().describe('true to delete'),
   },
   outputSchema: deletedOutput,
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },

@@ -15,17 +15,17 @@ export const accountIdField = z
   .string({ error: typeError('account_id', 'a string of 32 lowercase hex characters') })
   .regex(/^[0-9a-f]{32}$/, 'account_id must be 32 lowercase hex characters (the Account ID from the Cloudflare dashboard)')
   .optional()
-  .describe('Account ID (32 hex). Default: CLOUDFLARE_ACCOUNT_ID');
+  .describe('Omit: default account');
 
 export const userIdField = z
   .string({ error: typeError('user_id', 'a UUID string') })
-  .regex(/^[\dA-Fa-f]{8}(-[\dA-Fa-f]{4}){3}-[\dA-Fa-f]{12}$/, 'user_id must be a UUID like 0c6a2f5e-1b7d-4c3e-9f1a-2b3c4d5e6f70')
-  .describe('User id (UUID) from list_access_users');
+  .regex(/^[\da-f]{8}(-[\da-f]{4}){3}-[\da-f]{12}$/, 'user_id must be a lowercase UUID like 0c6a2f5e-1b7d-4c3e-9f1a-2b3c4d5e6f70')
+  .describe('From list_access_users');
 
 export const nonceField = z
   .string({ error: typeError('nonce', 'a string') })
   .regex(/^[\w-]{1,128}$/, 'nonce must be 1-128 characters of A-Z, a-z, 0-9, _ or -')
-  .describe('Session nonce from list_active_sessions');
+  .describe('From list_active_sessions');
 
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 export const emailField = z
@@ -33,29 +33,38 @@ export const emailField = z
   .max(254, 'email must be at most 254 characters')
   .regex(EMAIL_PATTERN, 'email must be an email address like jdoe@example.com');
 
-export const nameField = z.string({ error: typeError('name', 'a string') }).min(1, 'name must not be empty').max(200, 'name must be at most 200 characters');
+/** Free text with a length check that is enforced but not advertised (see fieldsField). */
+export function textField(field: string, maxLength = 200) {
+  return z
+    .string({ error: typeError(field, 'a string') })
+    .refine((text) => text.length >= 1 && text.length <= maxLength, `${field} must be 1-${maxLength} characters`);
+}
+
+export const nameField = textField('name');
 
 export const pageField = z
   .int({ error: 'page must be a whole number >= 1' })
   .min(1, 'page must be >= 1')
   .max(100_000, 'page must be <= 100000')
   .optional()
-  .describe('Page, from 1');
+  .describe('Page number');
 
 export const perPageField = z
   .int({ error: 'per_page must be a whole number from 1 to 1000' })
   .min(1, 'per_page must be from 1 to 1000')
   .max(1000, 'per_page must be from 1 to 1000')
   .optional()
-  .describe('Items per page, 1-1000');
+  .describe('Page size');
 
 export const fieldsField = z
-  .array(z.string().regex(/^\w{1,64}$/, 'each of fields must be a field name'), { error: 'fields must be an array of field names' })
-  .max(40, 'fields may name at most 40 fields')
+  // Field names never reach the network (projection is local): the caps only bound the work, so they
+  // are checked (refine) without being spelled out in the schema every model reads.
+  .array(z.string({ error: 'fields must be an array of field names' }), { error: 'fields must be an array of field names' })
+  .refine((names) => names.length <= 40 && names.every((name) => name.length <= 64), 'fields may name at most 40 fields of at most 64 characters')
   .optional()
-  .describe('Return only these fields');
+  .describe('Only these fields');
 
 export const detailField = z
   .enum(['summary', 'full'], { error: 'detail must be "summary" or "full"' })
   .optional()
-  .describe('summary (default) or full identity');
+  .describe('summary (default) or full');

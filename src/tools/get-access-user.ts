@@ -6,8 +6,8 @@ export default defineTool({
   name: 'get_access_user',
   title: 'Get a Zero Trust user',
   description:
-    'Get one Zero Trust user by user_id: email, name, seats, active device count, last login, created/updated times. ' +
-    'Token permission: Access: Audit Logs Read.',
+    'One Zero Trust user by user_id: email, name, seats, device count, last login, created/updated. ' +
+    'Needs Access: Audit Logs Read.',
   permission: 'Access: Audit Logs Read',
   inputSchema: { account_id: accountIdField, user_id: userIdField, fields: fieldsField },
   outputSchema: accessUserOutput,

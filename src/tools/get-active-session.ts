@@ -6,8 +6,8 @@ export default defineTool({
   name: 'get_active_session',
   title: 'Get one active session',
   description:
-    'Get one active session by nonce: devices and posture check results, IP, country, IdP, WARP/Gateway state, issue time. ' +
-    'Token permission: Access: Audit Logs Read.',
+    'One active session by nonce: devices, posture results, IP, country, IdP, WARP/Gateway, issued. ' +
+    'Needs Access: Audit Logs Read.',
   permission: 'Access: Audit Logs Read',
   inputSchema: { account_id: accountIdField, user_id: userIdField, nonce: nonceField, detail: detailField, fields: fieldsField },
   outputSchema: identityOutput,

@@ -4,10 +4,10 @@ import { fieldsField } from './fields.js';
 
 export default defineTool({
   name: 'get_current_user',
-  title: 'Get current Cloudflare user',
+  title: 'Current Cloudflare user',
   description:
-    'Get the Cloudflare user who owns the configured credentials: email, name, 2FA, suspension, account memberships and roles. ' +
-    'Use to check which identity and accounts this server acts as. Token permission: User Details Read.',
+    'The Cloudflare user owning the credentials: email, name, 2FA, suspension, accounts, roles. ' +
+    'Use to check whose access this server has. Needs User Details Read.',
   permission: 'User Details Read',
   inputSchema: { fields: fieldsField },
   outputSchema: currentUserOutput,

@@ -4,10 +4,10 @@ import { accountIdField, detailField, fieldsField, userIdField } from './fields.
 
 export default defineTool({
   name: 'get_last_seen_identity',
-  title: "Get a user's last-seen identity",
+  title: "User's last sign-in",
   description:
-    'Get the identity a Zero Trust user last signed in with: devices and posture results, IP, country, IdP, WARP/Gateway state, time. ' +
-    'Use for "where and how did they last sign in". Token permission: Access: Audit Logs Read.',
+    'How and where a Zero Trust user last signed in: devices, posture results, IP, country, IdP, WARP/Gateway, time. ' +
+    'Needs Access: Audit Logs Read.',
   permission: 'Access: Audit Logs Read',
   inputSchema: { account_id: accountIdField, user_id: userIdField, detail: detailField, fields: fieldsField },
   outputSchema: identityOutput,

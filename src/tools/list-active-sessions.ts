@@ -4,11 +4,10 @@ import { accountIdField, fieldsField, userIdField } from './fields.js';
 
 export default defineTool({
   name: 'list_active_sessions',
-  title: "List a user's active sessions",
+  title: "User's active sessions",
   description:
-    "List a Zero Trust user's active Access sessions: nonce, apps, issued and expiry times. " +
-    'For the device, IP, country and posture of a session, call get_active_session with its nonce. ' +
-    'Token permission: Access: Audit Logs Read.',
+    "A Zero Trust user's active sessions: nonce, apps, issued, expires. " +
+    'For device, IP, country, posture: get_active_session with a nonce. Needs Access: Audit Logs Read.',
   permission: 'Access: Audit Logs Read',
   inputSchema: { account_id: accountIdField, user_id: userIdField, fields: fieldsField },
   outputSchema: sessionListOutput,

@@ -4,10 +4,9 @@ import { accountIdField, fieldsField, userIdField } from './fields.js';
 
 export default defineTool({
   name: 'list_failed_logins',
-  title: "List a user's failed logins",
+  title: "User's failed logins",
   description:
-    "List a Zero Trust user's failed Access login attempts: time, app, Ray ID (for support tickets). " +
-    'Token permission: Access: Audit Logs Read.',
+    "A Zero Trust user's failed login attempts: time, app, Ray ID. Needs Access: Audit Logs Read.",
   permission: 'Access: Audit Logs Read',
   inputSchema: { account_id: accountIdField, user_id: userIdField, fields: fieldsField },
   outputSchema: failedLoginsOutput,

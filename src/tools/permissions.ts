@@ -4,4 +4,4 @@
  * one: we say what access is needed and where the list of groups is.
  */
 export const PERMISSIONS_PAGE = 'https://developers.cloudflare.com/fundamentals/api/reference/permissions/';
-export const ZERO_TRUST_USERS_WRITE = `a token with write access to Zero Trust users (see ${PERMISSIONS_PAGE})`;
+export const ZERO_TRUST_USERS_WRITE = `write access to Zero Trust users, see ${PERMISSIONS_PAGE.replace('https://', '')}`;

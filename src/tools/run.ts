@@ -9,7 +9,9 @@ import type { CloudflareClient } from '../cloudflare/client.js';
 import { CloudflareApiError, describeApiError, type ErrorContext } from '../cloudflare/errors.js';
 import type { Logger, LogLevel } from '../log.js';
 import { redact, redactText } from '../redact.js';
+import type { z } from 'zod';
 import { ToolInputError, type ToolCall, type ToolDefinition } from './define.js';
+import { compileTool } from './listing.js';
 
 export interface ToolDeps {
   client: CloudflareClient;
@@ -35,12 +37,26 @@ function errorContext(tool: ToolDefinition, args: Record<string, unknown>, accou
   return { tool: tool.name, permission: tool.permission, account_id: accountId, user_id: pick('user_id'), nonce: pick('nonce'), email: pick('email') };
 }
 
+/** One line per problem, each naming the field (our field messages already do; zod's defaults get the path). */
+export function describeInputIssues(toolName: string, issues: readonly z.core.$ZodIssue[]): string {
+  const lines = issues.map((issue) => {
+    const path = issue.path.map(String).join('.');
+    return path && !issue.message.includes(path.split('.')[0]!) ? `${path}: ${issue.message}` : issue.message;
+  });
+  return `Invalid arguments for ${toolName}: ${lines.join('; ')}. Nothing was sent to Cloudflare.`;
+}
+
 export async function runTool(
   tool: ToolDefinition,
-  args: Record<string, unknown>,
+  rawArgs: unknown,
   deps: ToolDeps,
   notify?: CallNotifier,
 ): Promise<CallToolResult> {
+  const compiled = compileTool(tool);
+  const parsed = compiled.input.safeParse(rawArgs ?? {});
+  // Bad input is answered before anything else, and before any request.
+  if (!parsed.success) return errorResult(describeInputIssues(tool.name, parsed.error.issues));
+  const args = parsed.data as Record<string, unknown>;
   let accountId: string | undefined;
   let outcome = 'ok';
   let status: number | undefined;
@@ -62,6 +78,8 @@ export async function runTool(
       maxResponseChars: deps.maxResponseChars,
     };
     const trimmed = await tool.handler(args, call);
+    const checked = tool.outputSchema.safeParse(trimmed.data);
+    if (!checked.success) throw new Error(`result does not match the output schema (${checked.error.issues.map((i) => i.message).join('; ')})`);
     result = { content: [{ type: 'text', text: redactText(trimmed.text) }], structuredContent: redact(trimmed.data) };
   } catch (error) {
     if (error instanceof ToolInputError) {

@@ -6,13 +6,13 @@ export default defineTool({
   name: 'update_access_user',
   title: 'Rename a Zero Trust user',
   description:
-    "Overwrite a Zero Trust user's name (PUT). email is required and must be the user's current email: it cannot be changed. " +
-    'Returns the updated user. Token permission: Zero Trust: Seats Write.',
+    "Overwrite a Zero Trust user's name. email must be the user's current email (it cannot change). " +
+    'Returns the user. Needs Zero Trust: Seats Write.',
   permission: 'Zero Trust: Seats Write',
   inputSchema: {
     account_id: accountIdField,
     user_id: userIdField,
-    email: emailField.describe("User's current email"),
+    email: emailField.describe('Current email'),
     name: nameField.describe('New name'),
   },
   outputSchema: accessUserOutput,

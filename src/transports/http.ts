@@ -2,13 +2,13 @@
  * HTTP transports on one node:http server:
  *   /mcp            Streamable HTTP, stateful (one server + transport per session)
  *   GET /sse        legacy SSE stream, POST /messages?sessionId=… its messages
- * Both build their McpServer from the same factory. Host and Origin headers
+ * Both build their Server from the same factory. Host and Origin headers
  * are checked against loopback names by the SDK (DNS-rebinding protection).
  */
 import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
@@ -17,7 +17,7 @@ import type { Logger } from '../log.js';
 export interface HttpOptions {
   host: string;
   port: number;
-  createServer: () => McpServer;
+  createServer: () => Server;
   logger: Logger;
   /** Request body cap for POSTs (JSON-RPC messages are small). */
   maxBodyBytes?: number;
@@ -66,8 +66,8 @@ function sendJsonRpcError(res: ServerResponse, status: number, message: string):
 export async function serveHttp(options: HttpOptions): Promise<HttpHandle> {
   const { logger } = options;
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
-  const streamable = new Map<string, { transport: StreamableHTTPServerTransport; server: McpServer }>();
-  const sse = new Map<string, { transport: SSEServerTransport; server: McpServer }>();
+  const streamable = new Map<string, { transport: StreamableHTTPServerTransport; server: Server }>();
+  const sse = new Map<string, { transport: SSEServerTransport; server: Server }>();
   let guard = { hosts: [] as string[], origins: [] as string[] };
   const protection = () => ({ enableDnsRebindingProtection: true, allowedHosts: guard.hosts, allowedOrigins: guard.origins });
 
