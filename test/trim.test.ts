@@ -407,7 +407,7 @@ describe('rule 10: the response budget', () => {
       [userListOutput, (maxChars) => trimAccessUserList(usersPage.result, usersPage.result_info, { page: 1, per_page: 50 }, { maxChars })],
       [userListOutput, (maxChars) => trimAccessUserList(usersPage.result, usersPage.result_info, { page: 1, per_page: 50 }, { maxChars, fields: ['id'] })],
       [sessionListOutput, (maxChars) => trimSessionList(fixture('sessions').result, undefined, { maxChars })],
-      [failedLoginsOutput, (maxChars) => trimFailedLogins(fixture('failed-logins').result, fixture('failed-logins').result_info, { page: 1 }, { maxChars })],
+      [failedLoginsOutput, (maxChars) => trimFailedLogins(fixture('failed-logins').result, fixture('failed-logins').result_info, { maxChars })],
       [identityOutput, (maxChars) => trimIdentity(fixture('active-session').result, { maxChars })],
       [identityOutput, (maxChars) => trimIdentity(fixture('active-session').result, { maxChars, detail: 'full' })],
       [identityOutput, (maxChars) => trimIdentity(fixture('last-seen-identity').result, { maxChars, detail: 'full' })],
@@ -484,7 +484,7 @@ describe('rule 9: fields projection', () => {
   it('session and failed-login columns use the trimmed names', () => {
     const sessions = trimSessionList(fixture('sessions').result, undefined, { fields: ['issued', 'nonce'] });
     expect(sessions.data['fields']).toEqual(['issued', 'nonce']);
-    const logins = trimFailedLogins(fixture('failed-logins').result, undefined, {}, { fields: ['ray_id'] });
+    const logins = trimFailedLogins(fixture('failed-logins').result, undefined, { fields: ['ray_id'] });
     expect(logins.data['fields']).toEqual(['ray_id']);
   });
 });
@@ -654,7 +654,7 @@ describe('rule 7: identity', () => {
 
 describe('rule 8: failed logins', () => {
   const body = fixture('failed-logins');
-  const trimmed = trimFailedLogins(body.result, body.result_info, { page: 1, per_page: 50 });
+  const trimmed = trimFailedLogins(body.result, body.result_info);
 
   it('columns datetime, app_name, ray_id, expiration, aud with the constant user hoisted', () => {
     expectValid(failedLoginsOutput, trimmed);
@@ -671,12 +671,12 @@ describe('rule 8: failed logins', () => {
       user_email: metadata['user_email'],
       user_uuid: metadata['user_uuid'],
     });
-    expect(trimmed.data['paging']).toEqual({ page: 1, per_page: 50, count: 7 });
+    expect(trimmed.data['paging']).toEqual({ count: 7 });
   });
 
   it('keeps unknown metadata keys as extra columns', () => {
     const items = records(body.result).map((item, index) => ({ ...item, metadata: { ...asRecord(item['metadata']), reason: index % 2 ? 'mfa_failed' : 'policy_denied' } }));
-    const data = trimFailedLogins(items, undefined, {}).data;
+    const data = trimFailedLogins(items, undefined).data;
     expect(asArray(data['fields']).at(-1)).toBe('reason');
   });
 
@@ -706,7 +706,7 @@ describe('degraded upstream shapes never throw and still validate', () => {
       for (const info of infos) {
         expectValid(userListOutput, trimAccessUserList(result, info, { page: 2 }));
         expectValid(sessionListOutput, trimSessionList(result, info));
-        expectValid(failedLoginsOutput, trimFailedLogins(result, info, {}));
+        expectValid(failedLoginsOutput, trimFailedLogins(result, info));
       }
     }
     expect(({} as Json)['polluted']).toBeUndefined();
@@ -738,7 +738,7 @@ describe('degraded upstream shapes never throw and still validate', () => {
         const list = Array.isArray(result) ? result : [result];
         expectValid(userListOutput, trimAccessUserList(list, info, { page: 3, per_page: 7 }, { maxChars }), maxChars);
         expectValid(sessionListOutput, trimSessionList(list, info, { maxChars }), maxChars);
-        expectValid(failedLoginsOutput, trimFailedLogins(list, info, {}, { maxChars }), maxChars);
+        expectValid(failedLoginsOutput, trimFailedLogins(list, info, { maxChars }), maxChars);
       }),
       { numRuns: 150, seed: 20_261_101 },
     );

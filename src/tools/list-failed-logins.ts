@@ -16,6 +16,6 @@ export default defineTool({
       method: 'GET',
       path: ['accounts', call.accountId(account_id), 'access', 'users', user_id, 'failed_logins'],
     });
-    return trimFailedLogins(response.result, response.resultInfo, {}, { fields, maxChars: call.maxResponseChars });
+    return trimFailedLogins(response.result, response.resultInfo, { fields, maxChars: call.maxResponseChars });
   },
 });

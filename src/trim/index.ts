@@ -256,11 +256,12 @@ export function trimSessionList(result: unknown, resultInfo: unknown, opts?: Tri
 }
 
 /** GET …/users/{user_id}/failed_logins */
-export function trimFailedLogins(result: unknown, resultInfo: unknown, request: PageRequest, opts?: TrimOptions): Trimmed {
-  return finishList(result, resultInfo, request, {
+/** Single page like sessions: the endpoint takes no page/per_page, so there is no next page to point to. */
+export function trimFailedLogins(result: unknown, resultInfo: unknown, opts?: TrimOptions): Trimmed {
+  return finishList(result, resultInfo, {}, {
     schema: failedLoginsOutput,
     table: FAILED_LOGIN_SPEC,
     toRecords: (items) => items.map(failedLoginRecord),
-    pageable: true,
+    pageable: false,
   }, opts);
 }
