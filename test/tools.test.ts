@@ -127,6 +127,31 @@ describe('happy paths', () => {
     expect(failed).toHaveProperty('paging');
   });
 
+  it('a long page is cut to the response budget, stays valid JSON and says exactly where the rest starts', async () => {
+    const small = await startHarness({ sharedEmulator: h.emulator, maxResponseChars: 3_000 });
+    try {
+      const result = await small.call('list_access_users', { per_page: 50 });
+      const text = result.content.map((part) => (part.type === 'text' ? part.text : '')).join('');
+      expect(text.length).toBeLessThanOrEqual(3_000);
+      const data = JSON.parse(text) as { rows: unknown[][]; fields: string[]; truncated: { shown: number; of: number; next: { page: number; per_page: number } } };
+      expect(data.truncated.of).toBe(50);
+      expect(data.rows).toHaveLength(data.truncated.shown);
+      // Page 1 shown partly: the continuation starts right after the last row shown.
+      const rest = await small.ok('list_access_users', data.truncated.next);
+      const all = await h.ok('list_access_users', { per_page: 50 });
+      const ids = (d: Record<string, unknown>) => rowsOf(d).map((row) => row.id);
+      expect(ids(rest)[0]).toBe(ids(all)[data.truncated.shown]);
+    } finally {
+      await small.close();
+    }
+  });
+
+  it('a user who never signed in: the 404 quotes Cloudflare instead of claiming the user is unknown', async () => {
+    const bob = rowsOf(await h.ok('list_access_users', { email: 'bob@corp.example' }))[0]!;
+    const text = await h.fails('get_last_seen_identity', { user_id: bob.id });
+    expect(text).toMatch(/No last seen identity for this user/);
+  });
+
   it('ignores unknown extra arguments and never forwards them', async () => {
     h.emulator.resetRequests();
     await h.ok('get_access_user', { user_id: alice.id, evil: '../../user', __proto__x: 1 });
