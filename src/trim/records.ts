@@ -90,21 +90,30 @@ function mergeEntry(target: JsonRecord, key: string, value: unknown, prefix: str
   else if (!sameJson(target[key], value)) setEntry(target, `${prefix}.${key}`, value);
 }
 
-/** `{expiration, metadata:{apps, expires, iat, nonce, ttl}, name}` → one flat record; apps stay a map here. */
-export function sessionRecord(item: unknown): JsonRecord {
+/**
+ * Session and failed-login items share one shape, `{expiration, metadata:{…}, …}`: lift metadata's keys
+ * to the top (renamed where a clearer name exists) and keep top-level keys, prefixing one only when it
+ * collides with a different metadata value.
+ */
+function flattenMetadataItem(item: unknown, rename: Readonly<Record<string, string>>, collisionPrefix: string): JsonRecord {
   const compacted = compact(item);
   if (compacted === undefined) return {};
   if (!isRecord(compacted)) return { value: compacted };
   const record: JsonRecord = {};
   const metadata = compacted['metadata'];
   if (isRecord(metadata)) {
-    for (const [key, value] of Object.entries(metadata)) setEntry(record, key === 'iat' ? 'issued' : key, value);
+    for (const [key, value] of Object.entries(metadata)) setEntry(record, rename[key] ?? key, value);
   }
   for (const [key, value] of Object.entries(compacted)) {
     if (key === 'metadata' && isRecord(value)) continue;
-    mergeEntry(record, key, value, 'session');
+    mergeEntry(record, key, value, collisionPrefix);
   }
   return record;
+}
+
+/** `{expiration, metadata:{apps, expires, iat, nonce, ttl}, name}` → one flat record; apps stay a map here. */
+export function sessionRecord(item: unknown): JsonRecord {
+  return flattenMetadataItem(item, { iat: 'issued' }, 'session');
 }
 
 interface AppFacts {
@@ -187,17 +196,5 @@ export const FAILED_LOGIN_SPEC: TableSpec = {
 
 /** `{expiration, metadata:{app_name, aud, datetime, ray_id, user_email, user_uuid}}` → one flat record. */
 export function failedLoginRecord(item: unknown): JsonRecord {
-  const compacted = compact(item);
-  if (compacted === undefined) return {};
-  if (!isRecord(compacted)) return { value: compacted };
-  const record: JsonRecord = {};
-  const metadata = compacted['metadata'];
-  if (isRecord(metadata)) {
-    for (const [key, value] of Object.entries(metadata)) setEntry(record, key, value);
-  }
-  for (const [key, value] of Object.entries(compacted)) {
-    if (key === 'metadata' && isRecord(value)) continue;
-    mergeEntry(record, key, value, 'login');
-  }
-  return record;
+  return flattenMetadataItem(item, {}, 'login');
 }
