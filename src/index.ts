@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { resolveAuth, type CredentialInput } from './cloudflare/auth.js';
 import { CloudflareClient } from './cloudflare/client.js';
 import { createLogger, type Logger } from './log.js';
+import { redactText } from './redact.js';
 import { ConfigError, loadConfig, USAGE, type CliConfig } from './node/config.js';
 import { createUndiciFetch } from './node/undici-fetch.js';
 import { createServer } from './server.js';
@@ -129,6 +130,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`cloudflare-users-mcp: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`cloudflare-users-mcp: failed to start: ${redactText(error instanceof Error ? error.message : String(error))}\n`);
   process.exit(1);
 });

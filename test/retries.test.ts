@@ -74,6 +74,13 @@ describe('GET', () => {
     expect(h.emulator.requests).toHaveLength(2);
   });
 
+  it('persistent resets: bounded retries, then a plain-words network error', async () => {
+    h.emulator.inject({ fault: { kind: 'reset' }, times: 10 });
+    const text = await h.fails('get_access_user', { user_id: userId });
+    expect(h.emulator.requests).toHaveLength(4);
+    expect(text).toMatch(/complete response.*connection reset, ECONNRESET, after 3 retries/);
+  });
+
   it('headers timeout (a server that never answers) then success', async () => {
     h.emulator.inject({ fault: { kind: 'hang' } });
     await h.ok('get_access_user', { user_id: userId });

@@ -264,17 +264,25 @@ function describeUnparsable(text: string, contentType: string | null): string {
   return trimmed.startsWith('{') || trimmed.startsWith('[') ? 'JSON that is not a Cloudflare V4 envelope or is malformed' : 'a body that is not JSON';
 }
 
+const NETWORK_REASONS: Record<string, string> = {
+  ECONNRESET: 'connection reset',
+  ECONNREFUSED: 'connection refused',
+  ENOTFOUND: 'DNS lookup failed',
+  EAI_AGAIN: 'DNS lookup failed',
+  ETIMEDOUT: 'connection timed out',
+  UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
+  UND_ERR_HEADERS_TIMEOUT: 'no response headers in time',
+  UND_ERR_BODY_TIMEOUT: 'response body stalled',
+  UND_ERR_SOCKET: 'connection closed early',
+};
+
 /** A short, secret-free reason from fetch's error chain (undici puts the code in `cause`). */
 function networkReason(error: unknown): string {
-  const seen: string[] = [];
   let current: unknown = error;
-  for (let depth = 0; current && depth < 4; depth++) {
-    if (typeof current === 'object') {
-      const code = (current as { code?: unknown }).code;
-      if (typeof code === 'string') return code;
-      current = (current as { cause?: unknown }).cause;
-    } else break;
+  for (let depth = 0; current && typeof current === 'object' && depth < 4; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') return NETWORK_REASONS[code] ? `${NETWORK_REASONS[code]}, ${code}` : code;
+    current = (current as { cause?: unknown }).cause;
   }
-  if (error instanceof Error) seen.push(error.message);
-  return seen[0] ?? 'unknown network error';
+  return error instanceof Error ? error.message : 'unknown network error';
 }
