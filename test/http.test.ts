@@ -92,6 +92,8 @@ describe('Streamable HTTP (/mcp)', () => {
     expect(evilOrigin.status).toBe(403);
     const good = await rawRequest('/mcp', { ...headers, host: `localhost:${http.port}`, origin: `http://localhost:${http.port}` }, INITIALIZE);
     expect(good.status).toBe(200);
+    const evilSse = await rawRequest('/sse', { host: `evil.example:${http.port}` });
+    expect(evilSse.status).toBe(403);
   });
 
   it('answers requests without a session, with bad JSON, or for unknown sessions with clear errors', async () => {

@@ -124,6 +124,12 @@ export async function serveHttp(options: HttpOptions): Promise<HttpHandle> {
 
   const httpServer = createHttpServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    // The SDK checks Host/Origin on MCP messages; the SSE stream (GET /sse) is opened before any message,
+    // so the same check runs here too, for every path.
+    const origin = req.headers.origin;
+    if (!guard.hosts.includes(req.headers.host ?? '') || (origin !== undefined && !guard.origins.includes(origin))) {
+      return sendJsonRpcError(res, 403, 'Forbidden: Host or Origin is not a loopback name of this server');
+    }
     const route = async () => {
       if (url.pathname === '/mcp') return handleStreamable(req, res);
       if (url.pathname === '/sse' && req.method === 'GET') return handleSseStream(req, res);
