@@ -1,0 +1,90 @@
+/**
+ * The layering ARCHITECTURE.md promises, checked on the source: imports go one
+ * way, the emulator stays out of the product, and the Workers-bound core uses
+ * no Node-only API.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from './helpers/spawn.js';
+
+const SRC = join(PROJECT_ROOT, 'src');
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    return entry.isDirectory() ? sourceFiles(path) : entry.name.endsWith('.ts') ? [path] : [];
+  });
+}
+
+const files = sourceFiles(SRC).map((path) => {
+  const text = readFileSync(path, 'utf8');
+  const imports = [...text.matchAll(/^\s*(?:import|export)[^'"]*?from\s+'([^']+)'|import\('([^']+)'\)/gm)].map((m) => m[1] ?? m[2] ?? '');
+  return { file: relative(SRC, path), text, imports };
+});
+
+/** Layer of a src-relative path: which top-level area it belongs to. */
+function area(file: string): string {
+  const [first] = file.split('/');
+  return file.includes('/') ? first! : file.replace(/\.ts$/, '');
+}
+
+function resolvedArea(from: string, specifier: string): string | undefined {
+  if (!specifier.startsWith('.')) return undefined;
+  const target = relative(SRC, join(SRC, from, '..', specifier)).replace(/\.js$/, '.ts');
+  return area(target);
+}
+
+const PORTABLE = ['tools', 'cloudflare', 'trim', 'log', 'redact', 'server', 'version'];
+// What each area may import from the project (leaves: log, redact, version).
+const ALLOWED: Record<string, string[]> = {
+  index: ['cloudflare', 'log', 'redact', 'node', 'server', 'tools', 'transports', 'version', 'sandbox'],
+  transports: ['log'],
+  server: ['tools', 'version'],
+  tools: ['tools', 'cloudflare', 'trim', 'log', 'redact'],
+  cloudflare: ['cloudflare', 'log', 'redact'],
+  trim: ['trim'],
+  node: ['cloudflare', 'log', 'trim'],
+  sandbox: ['sandbox'],
+  log: ['redact'],
+  redact: [],
+  version: [],
+};
+
+describe('architecture', () => {
+  it('imports go one way: transports → server → tools → (cloudflare, trim) → nothing project-specific', () => {
+    for (const { file, imports } of files) {
+      for (const specifier of imports) {
+        const target = resolvedArea(file, specifier);
+        if (target === undefined) continue;
+        expect(ALLOWED[area(file)], `${file} is in a known area`).toBeDefined();
+        expect(ALLOWED[area(file)], `${file} imports ${specifier}`).toContain(target);
+      }
+    }
+  });
+
+  it('only the CLI entry imports the emulator, and only on demand', () => {
+    for (const { file, text } of files) {
+      if (file.startsWith('sandbox/')) continue;
+      if (file === 'index.ts') {
+        expect(text).toMatch(/await import\('\.\/sandbox\/emulator\.js'\)/);
+        expect(text).not.toMatch(/^import[^\n]*sandbox/m);
+      } else {
+        expect(text, file).not.toMatch(/sandbox\//);
+      }
+    }
+  });
+
+  it('product code never imports test code', () => {
+    for (const { file, imports } of files) for (const specifier of imports) expect(specifier, file).not.toMatch(/(^|\/)test\//);
+  });
+
+  it('the core that will run on Workers uses no Node-only API', () => {
+    for (const { file, text, imports } of files) {
+      if (!PORTABLE.includes(area(file))) continue;
+      for (const specifier of imports) expect(specifier, `${file} imports ${specifier}`).not.toMatch(/^(node:|undici$|fs$|http$|path$)/);
+      const code = text.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
+      expect(code, `${file} reads process or Buffer`).not.toMatch(/\bprocess\.|\bBuffer\b/);
+    }
+  });
+});
