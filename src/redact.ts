@@ -40,7 +40,14 @@ function redactValue(value: unknown, depth: number): unknown {
   if (value instanceof Error) return redactText(value.message);
   const out: Record<string, unknown> = {};
   for (const [key, inner] of Object.entries(value)) {
-    out[key] = SECRET_KEY_PATTERN.test(key) ? REDACTED : redactValue(inner, depth + 1);
+    // defineProperty, not assignment: a "__proto__" key (JSON.parse makes it an own property) must stay a
+    // key, not become the copy's prototype.
+    Object.defineProperty(out, key, {
+      value: SECRET_KEY_PATTERN.test(key) ? REDACTED : redactValue(inner, depth + 1),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return out;
 }

@@ -145,7 +145,9 @@ export class CloudflareClient {
       if (
         req.method === 'DELETE' &&
         value.failure.status === 404 &&
-        run.earlier.some((o) => o.kind === 'network' || (o.kind === 'response' && o.status >= 500))
+        // Only an attempt whose answer we never saw, or a gateway's 502/504 (the request may have gone through
+        // behind it), may have done the delete; a 503 or any other answer means it did not.
+        run.earlier.some((o) => o.kind === 'network' || (o.kind === 'response' && (o.status === 502 || o.status === 504)))
       ) {
         return { status: 404, result: null, resultInfo: undefined, attempts, deletedOnRetry: true };
       }
@@ -189,7 +191,7 @@ export class CloudflareClient {
       text = await readCapped(response, this.maxResponseBytes);
     } catch (error) {
       if (error instanceof ResponseTooLargeError) {
-        return fail({ kind: 'too_large', status, detail: `over ${Math.round(this.maxResponseBytes / 1024 / 1024)} MB` }, outcome);
+        return fail({ kind: 'too_large', status, detail: `over ${formatBytes(this.maxResponseBytes)}` }, outcome);
       }
       if (init.signal?.aborted) {
         return fail({ kind: 'timeout', status, detail: `no complete answer within ${Math.round(this.timeoutMs / 1000)} s` }, { kind: 'deadline' });
@@ -217,6 +219,12 @@ export class CloudflareClient {
 }
 
 class ResponseTooLargeError extends Error {}
+
+/** "10 MB", "1.5 MB", "64 KB": never "0 MB" for a cap under half a megabyte. */
+function formatBytes(bytes: number): string {
+  if (bytes >= 1024 * 1024) return `${Number((bytes / 1024 / 1024).toFixed(1))} MB`;
+  return `${Math.max(1, Math.round(bytes / 1024))} KB`;
+}
 
 /** Reads at most maxBytes; stops reading (and cancels the stream) past it, so memory stays bounded. */
 async function readCapped(response: FetchResponse, maxBytes: number): Promise<string> {

@@ -80,6 +80,11 @@ function attemptsText(error: CloudflareApiError): string {
   return retries > 0 ? `, after ${retries} ${retries === 1 ? 'retry' : 'retries'}` : '';
 }
 
+/** A create whose outcome we cannot know must not be retried blindly: it may have been processed. */
+function checkBeforeRetry(ctx: ErrorContext): string {
+  return ` The create may or may not have happened: check with list_access_users${ctx.email ? ` (email: ${ctx.email})` : ''} before retrying.`;
+}
+
 /** The single mapping from an API failure to the text of an isError tool result. */
 export function describeApiError(error: CloudflareApiError, ctx: ErrorContext): string {
   const status = error.status ? `HTTP ${error.status}` : error.kind;
@@ -87,19 +92,21 @@ export function describeApiError(error: CloudflareApiError, ctx: ErrorContext): 
   switch (error.kind) {
     case 'timeout':
       text = `Cloudflare did not answer in time (${error.detail ?? 'deadline passed'}${attemptsText(error)}).`;
-      if (error.method === 'POST') text += ` The create may or may not have happened: check with list_access_users${ctx.email ? ` (email: ${ctx.email})` : ''} before retrying.`;
-      else text += ' Try again shortly.';
+      text += error.method === 'POST' ? checkBeforeRetry(ctx) : ' Try again shortly.';
       break;
     case 'network':
       text = `Could not get a complete response from the Cloudflare API (${error.detail ?? 'connection failed'}${attemptsText(error)}).`;
-      if (error.method === 'POST') text += ` The create may or may not have happened: check with list_access_users${ctx.email ? ` (email: ${ctx.email})` : ''} before retrying.`;
-      else text += ' Check network access to api.cloudflare.com, or try again shortly.';
+      text += error.method === 'POST' ? checkBeforeRetry(ctx) : ' Check network access to api.cloudflare.com, or try again shortly.';
       break;
     case 'too_large':
-      text = `Cloudflare's response was too large to process (${error.detail ?? 'over the size cap'}). Ask for less: a smaller per_page, or filters.`;
+      text = `Cloudflare's response was too large to process (${error.detail ?? 'over the size cap'}).`;
+      // A create's answer is one user: if it is too large, the create itself still may have happened.
+      text += error.method === 'POST' ? checkBeforeRetry(ctx) : ' Ask for less: a smaller per_page, or filters.';
       break;
     case 'bad_response':
-      text = `Cloudflare returned an unexpected response (${status}${error.detail ? `: ${error.detail}` : ''}${attemptsText(error)}). This is usually a transient Cloudflare-side problem: try again shortly.`;
+      text = `Cloudflare returned an unexpected response (${status}${error.detail ? `: ${error.detail}` : ''}${attemptsText(error)}).`;
+      // A 2xx answer to a create means it was most likely processed: a blind retry would create twice (or hit 409).
+      text += error.method === 'POST' ? checkBeforeRetry(ctx) : ' This is usually a transient Cloudflare-side problem: try again shortly.';
       break;
     case 'api':
     default:

@@ -80,7 +80,10 @@ export async function runTool(
     const trimmed = await tool.handler(args, call);
     const checked = tool.outputSchema.safeParse(trimmed.data);
     if (!checked.success) throw new Error(`result does not match the output schema (${checked.error.issues.map((i) => i.message).join('; ')})`);
-    result = { content: [{ type: 'text', text: redactText(trimmed.text) }], structuredContent: redact(trimmed.data) };
+    // One redacted object, serialised once: text and structuredContent cannot disagree (a secret-named key
+    // such as "password" is masked in both).
+    const data = redact(trimmed.data);
+    result = { content: [{ type: 'text', text: JSON.stringify(data) }], structuredContent: data };
   } catch (error) {
     if (error instanceof ToolInputError) {
       outcome = 'refused';
