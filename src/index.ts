@@ -14,7 +14,6 @@ import { ConfigError, loadConfig, USAGE, type CliConfig } from './node/config.js
 import { createUndiciFetch } from './node/undici-fetch.js';
 import { createServer } from './server.js';
 import type { ToolDeps } from './tools/index.js';
-import { serveHttp } from './transports/http.js';
 import { serveStdio } from './transports/stdio.js';
 import { SERVER_NAME, SERVER_VERSION } from './version.js';
 
@@ -83,6 +82,8 @@ async function start(config: CliConfig, logger: Logger): Promise<Closable[]> {
   const makeServer = () => createServer(deps, { readOnly: config.readOnly });
 
   if (config.transport === 'http') {
+    // Loaded only for --http: stdio start-up should not pay for the HTTP transports.
+    const { serveHttp } = await import('./transports/http.js');
     const handle = await serveHttp({ host: config.host, port: config.port, createServer: makeServer, logger });
     closables.unshift(handle);
     logger.info('listening', { mcp: `${handle.url}/mcp`, sse: `${handle.url}/sse` });

@@ -11,6 +11,8 @@ const SECRET_KEY_PATTERN = /^(authorization|x-auth-key|x-auth-email|api[-_]?key|
 const BEARER_PATTERN = /(bearer\s+)[A-Za-z0-9._~+/=-]+/gi;
 const AUTH_HEADER_PATTERN = /((?:authorization|x-auth-key)"?\s*[:=]\s*)("?)(?!bearer\b|\[REDACTED\])[^\s",}]+/gi;
 const REDACTED = '[REDACTED]';
+// SECRET_KEY_PATTERN as it appears as a key in JSON text.
+const SECRET_KEY_IN_JSON = new RegExp(`"${SECRET_KEY_PATTERN.source.slice(1, -1)}":`, 'i');
 
 /** Known secret values, registered as soon as they are read from config or a request. */
 const knownSecrets = new Set<string>();
@@ -26,6 +28,18 @@ export function redactText(text: string): string {
     if (out.includes(secret)) out = out.split(secret).join(REDACTED);
   }
   return out.replace(BEARER_PATTERN, `$1${REDACTED}`).replace(AUTH_HEADER_PATTERN, `$1$2${REDACTED}`);
+}
+
+/**
+ * Whether JSON text may hold something `redact` would change: a known secret, a secret-named key, or a
+ * header-shaped value. False means the text and the object it was serialised from can be used as they are,
+ * which spares the deep copy on every ordinary result.
+ */
+export function mayNeedRedaction(json: string): boolean {
+  for (const secret of knownSecrets) if (json.includes(secret)) return true;
+  BEARER_PATTERN.lastIndex = 0;
+  AUTH_HEADER_PATTERN.lastIndex = 0;
+  return SECRET_KEY_IN_JSON.test(json) || BEARER_PATTERN.test(json) || AUTH_HEADER_PATTERN.test(json);
 }
 
 /** Deep copy with secret-named keys masked and secret values removed from strings. */

@@ -18,6 +18,7 @@ import {
   type HttpMethod,
   type RetryClock,
   type RetryPolicy,
+  type RetryRun,
 } from './retry.js';
 
 export const DEFAULT_BASE_URL = 'https://api.cloudflare.com/client/v4';
@@ -131,13 +132,21 @@ export class CloudflareClient {
       body = JSON.stringify(req.body);
       headers['content-type'] = 'application/json';
     }
-    const deadline = AbortSignal.timeout(this.timeoutMs);
-    const run = await runWithRetry<AttemptValue>(
-      req.method,
-      (attempt) => this.attempt(url, { method: req.method, headers, body, signal: deadline }, attempt),
-      this.policy,
-      this.clock,
-    );
+    // One deadline for the whole call, attempts and waits included. A timer we clear ourselves rather than
+    // AbortSignal.timeout(), whose timer and listeners outlive the call until a GC finalizer runs.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), this.timeoutMs);
+    let run: RetryRun<AttemptValue>;
+    try {
+      run = await runWithRetry<AttemptValue>(
+        req.method,
+        (attempt) => this.attempt(url, { method: req.method, headers, body, signal: deadline.signal }, attempt),
+        this.policy,
+        this.clock,
+      );
+    } finally {
+      clearTimeout(timer);
+    }
     const { value, attempts } = run;
 
     if ('failure' in value) {

@@ -8,7 +8,7 @@ import type { ResolvedAuth } from '../cloudflare/auth.js';
 import type { CloudflareClient } from '../cloudflare/client.js';
 import { CloudflareApiError, describeApiError, type ErrorContext } from '../cloudflare/errors.js';
 import type { Logger, LogLevel } from '../log.js';
-import { redact, redactText } from '../redact.js';
+import { mayNeedRedaction, redact, redactText } from '../redact.js';
 import type { z } from 'zod';
 import { ToolInputError, type ToolCall, type ToolDefinition } from './define.js';
 import { compileTool } from './listing.js';
@@ -80,10 +80,11 @@ export async function runTool(
     const trimmed = await tool.handler(args, call);
     const checked = tool.outputSchema.safeParse(trimmed.data);
     if (!checked.success) throw new Error(`result does not match the output schema (${checked.error.issues.map((i) => i.message).join('; ')})`);
-    // One redacted object, serialised once: text and structuredContent cannot disagree (a secret-named key
-    // such as "password" is masked in both).
-    const data = redact(trimmed.data);
-    result = { content: [{ type: 'text', text: JSON.stringify(data) }], structuredContent: data };
+    // Text and structuredContent come from one object, so they cannot disagree (a secret-named key such as
+    // "password" is masked in both). Only a result that may hold a secret is copied and re-serialised.
+    const data = mayNeedRedaction(trimmed.text) ? redact(trimmed.data) : trimmed.data;
+    const text = data === trimmed.data ? trimmed.text : JSON.stringify(data);
+    result = { content: [{ type: 'text', text }], structuredContent: data };
   } catch (error) {
     if (error instanceof ToolInputError) {
       outcome = 'refused';
