@@ -7,7 +7,7 @@ export default defineTool({
   name: 'create_access_user',
   title: 'Create a Zero Trust user',
   description:
-    'Create (provision) a Zero Trust user; returns it with its id. Sent once (retried only on rate limits). ' +
+    'Provision a Zero Trust user; returns it with its id. Sent once: retried only on rate limits. ' +
     `Needs ${ZERO_TRUST_USERS_WRITE}`,
   permission: ZERO_TRUST_USERS_WRITE,
   inputSchema: {

@@ -6,7 +6,7 @@ export default defineTool({
   name: 'get_access_user',
   title: 'Get a Zero Trust user',
   description:
-    'One Zero Trust user by user_id: email, name, seats, device count, last login, created/updated. ' +
+    'One Zero Trust user: email, name, seats, device count, last login, created/updated. ' +
     'Needs Access: Audit Logs Read.',
   permission: 'Access: Audit Logs Read',
   inputSchema: { account_id: accountIdField, user_id: userIdField, fields: fieldsField },

@@ -6,7 +6,7 @@ export default defineTool({
   name: 'get_active_session',
   title: 'Get one active session',
   description:
-    'One active session by nonce: devices, posture results, IP, country, IdP, WARP/Gateway, issued. ' +
+    'One session by nonce: devices, posture results, IP, country, IdP, WARP/Gateway, issued. ' +
     'Needs Access: Audit Logs Read.',
   permission: 'Access: Audit Logs Read',
   inputSchema: { account_id: accountIdField, user_id: userIdField, nonce: nonceField, detail: detailField, fields: fieldsField },

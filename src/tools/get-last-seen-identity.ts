@@ -6,7 +6,7 @@ export default defineTool({
   name: 'get_last_seen_identity',
   title: "User's last sign-in",
   description:
-    'How and where a Zero Trust user last signed in: devices, posture results, IP, country, IdP, WARP/Gateway, time. ' +
+    'How and where a Zero Trust user last signed in: devices, posture, IP, country, IdP, WARP/Gateway, time. ' +
     'Needs Access: Audit Logs Read.',
   permission: 'Access: Audit Logs Read',
   inputSchema: { account_id: accountIdField, user_id: userIdField, detail: detailField, fields: fieldsField },

@@ -7,7 +7,7 @@ export default defineTool({
   title: 'List Zero Trust users',
   description:
     'Zero Trust users: id, email, name, seats, devices, last login. Filter by exact email, name or search; ' +
-    'paged (paging.next_page). Use first to find a user_id by email. Needs Access: Audit Logs Read.',
+    'paged (paging.next_page). Use to find a user_id by email. Needs Access: Audit Logs Read.',
   permission: 'Access: Audit Logs Read',
   inputSchema: {
     account_id: accountIdField,

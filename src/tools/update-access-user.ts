@@ -7,7 +7,7 @@ export default defineTool({
   title: 'Rename a Zero Trust user',
   description:
     "Overwrite a Zero Trust user's name. email must be the user's current email (it cannot change). " +
-    'Returns the user. Needs Zero Trust: Seats Write.',
+    'Needs Zero Trust: Seats Write.',
   permission: 'Zero Trust: Seats Write',
   inputSchema: {
     account_id: accountIdField,
