@@ -1,0 +1,14 @@
+/**
+ * The report's sections, in order. Each is a function returning markdown, its
+ * figure rows and a machine-readable summary (see Section in ./lib.ts).
+ * Later sections (HTTP transports, auto-pagination, …) are appended here;
+ * ids are stable keys in the JSON summary, titles are the `## N. Title` headings.
+ */
+import { coldStartSection } from './cold-start.js';
+import { compactionSection } from './compaction.js';
+import type { Section } from './lib.js';
+import { memorySection } from './memory.js';
+import { overheadSection } from './overhead.js';
+import { toolSizeSection } from './tool-size.js';
+
+export const SECTIONS: readonly Section[] = [toolSizeSection, compactionSection, overheadSection, coldStartSection, memorySection];
