@@ -10,6 +10,7 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { SANDBOX_ALICE } from '../src/sandbox/emulator.js';
+import { mulberry32 } from '../src/sandbox/seed.js';
 import { SERVER_NAME, SERVER_VERSION } from '../src/version.js';
 import { CloudflareClient } from '../src/cloudflare/client.js';
 import { createLogger } from '../src/log.js';
@@ -48,17 +49,6 @@ function stats(layer: Pick<Layer, 'id' | 'label' | 'adds' | 'chain'>, samples: r
   return { id: layer.id, chain: layer.chain ?? false, label: layer.label, adds: layer.adds, p50: percentile(samples, 50), p99: percentile(samples, 99), mean: mean(samples), samples: samples.length };
 }
 
-/** mulberry32: a fixed-seed shuffle, so runs are comparable. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Runs every layer once per round, in a fresh shuffled order each round, so
@@ -67,7 +57,7 @@ function seededRandom(seed: number): () => number {
 async function interleaved(layers: readonly Layer[], warmup: number, rounds: number): Promise<Map<string, number[]>> {
   for (let i = 0; i < warmup; i++) for (const layer of layers) await layer.run();
   const samples = new Map(layers.map((layer) => [layer.id, [] as number[]]));
-  const random = seededRandom(20261101);
+  const random = mulberry32(20261101) /* fixed-seed shuffle, so runs are comparable */;
   const order = [...layers];
   for (let round = 0; round < rounds; round++) {
     for (let i = order.length - 1; i > 0; i--) {

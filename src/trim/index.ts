@@ -35,14 +35,8 @@ import { buildList, derivePaging, listSkeletons, project, type TableSpec } from 
 
 export { DEFAULT_MAX_RESPONSE_CHARS } from './budget.js';
 export { isoFromEpochSeconds } from './compact.js';
-export {
-  accessUserOutput,
-  currentUserOutput,
-  failedLoginsOutput,
-  identityOutput,
-  sessionListOutput,
-  userListOutput,
-} from './schemas.js';
+// The output schemas, for the tools' outputSchema.
+export * from './schemas.js';
 
 export interface TrimOptions {
   /** Project to these (trimmed) field names; for lists: columns; for objects: top-level keys. */
