@@ -10,8 +10,7 @@
  */
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
-import { compileTool } from './tools/listing.js';
-import { runTool, selectTools, type ToolDeps, type ToolSelection } from './tools/index.js';
+import { compileTool, runTool, selectTools, type ToolDeps, type ToolSelection } from './tools/index.js';
 import { SERVER_NAME, SERVER_VERSION } from './version.js';
 
 export const INSTRUCTIONS =

@@ -39,3 +39,4 @@ export function selectTools(selection: ToolSelection = {}): readonly ToolDefinit
 
 export { runTool, type ToolDeps, type CallNotifier } from './run.js';
 export { ToolInputError, type ToolDefinition } from './define.js';
+export { compileTool } from './listing.js';

@@ -249,10 +249,9 @@ export function trimSessionList(result: unknown, resultInfo: unknown, opts?: Tri
   }, opts);
 }
 
-/** GET …/users/{user_id}/failed_logins */
-/** Single page like sessions: the endpoint takes no page/per_page, so there is no next page to point to. */
+/** GET …/users/{user_id}/failed_logins: a single page like sessions (no page/per_page upstream, so no next page). */
 export function trimFailedLogins(result: unknown, resultInfo: unknown, opts?: TrimOptions): Trimmed {
-  return finishList(result, resultInfo, {}, {
+  return finishList(result, resultInfo, undefined, {
     schema: failedLoginsOutput,
     table: FAILED_LOGIN_SPEC,
     toRecords: (items) => items.map(failedLoginRecord),
