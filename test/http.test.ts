@@ -107,6 +107,47 @@ describe('Streamable HTTP (/mcp)', () => {
     expect(unknown.status).toBe(404);
   });
 
+  it('closes idle sessions and caps how many are open', async () => {
+    const small = await serveHttp({
+      host: '127.0.0.1',
+      port: 0,
+      createServer: () => createServer(built.deps),
+      logger: built.deps.logger,
+      sessionIdleMs: 100,
+      maxSessions: 1,
+    });
+    try {
+      const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', host: `127.0.0.1:${small.port}` };
+      const post = (extra: Record<string, string> = {}) =>
+        new Promise<{ status: number; session?: string }>((resolve, reject) => {
+          const req = request(`${small.url}/mcp`, { method: 'POST', headers: { ...headers, ...extra } }, (res) => {
+            res.resume();
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, session: res.headers['mcp-session-id'] as string | undefined }));
+          });
+          req.on('error', reject);
+          req.end(INITIALIZE);
+        });
+      const first = await post();
+      expect(first.status).toBe(200);
+      expect((await post()).status).toBe(503);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      // The idle session was closed: its id is gone, and there is room for a new one.
+      const list = JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' });
+      const stale = await new Promise<number>((resolve, reject) => {
+        const req = request(`${small.url}/mcp`, { method: 'POST', headers: { ...headers, 'mcp-session-id': first.session! } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.on('error', reject);
+        req.end(list);
+      });
+      expect(stale).toBe(404);
+      expect((await post()).status).toBe(200);
+    } finally {
+      await small.close();
+    }
+  });
+
   it('computes allowed hosts as exact host:port pairs', () => {
     expect(allowedHostsFor('127.0.0.1', 8787).hosts).toEqual(['127.0.0.1:8787', 'localhost:8787', '[::1]:8787']);
     expect(allowedHostsFor('::1', 9).hosts).toContain('[::1]:9');

@@ -21,6 +21,10 @@ export interface HttpOptions {
   logger: Logger;
   /** Request body cap for POSTs (JSON-RPC messages are small). */
   maxBodyBytes?: number;
+  /** Streamable HTTP sessions unused this long are closed (clients that never send DELETE). Default 30 min. */
+  sessionIdleMs?: number;
+  /** At most this many Streamable HTTP sessions at once; a new one beyond it gets 503. Default 100. */
+  maxSessions?: number;
 }
 
 export interface HttpHandle {
@@ -66,7 +70,9 @@ function sendJsonRpcError(res: ServerResponse, status: number, message: string):
 export async function serveHttp(options: HttpOptions): Promise<HttpHandle> {
   const { logger } = options;
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
-  const streamable = new Map<string, { transport: StreamableHTTPServerTransport; server: Server }>();
+  const sessionIdleMs = options.sessionIdleMs ?? 30 * 60_000;
+  const maxSessions = options.maxSessions ?? 100;
+  const streamable = new Map<string, { transport: StreamableHTTPServerTransport; server: Server; lastUsed: number }>();
   const sse = new Map<string, { transport: SSEServerTransport; server: Server }>();
   let guard = { hosts: [] as string[], origins: [] as string[] };
   const protection = () => ({ enableDnsRebindingProtection: true, allowedHosts: guard.hosts, allowedOrigins: guard.origins });
@@ -84,16 +90,22 @@ export async function serveHttp(options: HttpOptions): Promise<HttpHandle> {
       }
     }
     const existing = sessionId ? streamable.get(sessionId) : undefined;
-    if (existing) return existing.transport.handleRequest(req, res, body);
+    if (existing) {
+      existing.lastUsed = Date.now();
+      return existing.transport.handleRequest(req, res, body);
+    }
     if (sessionId) return sendJsonRpcError(res, 404, 'Unknown or expired session: reinitialize');
     if (req.method !== 'POST' || !isInitializeRequest(body)) {
       return sendJsonRpcError(res, 400, 'Bad Request: no session; send an initialize request first');
+    }
+    if (streamable.size >= maxSessions) {
+      return sendJsonRpcError(res, 503, `Too many open sessions (${maxSessions}); close one (DELETE /mcp) or retry later`);
     }
     const server = options.createServer();
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
-        streamable.set(id, { transport, server });
+        streamable.set(id, { transport, server, lastUsed: Date.now() });
       },
       ...protection(),
     });
@@ -147,6 +159,18 @@ export async function serveHttp(options: HttpOptions): Promise<HttpHandle> {
     });
   });
 
+  // Sessions whose client vanished without DELETE would otherwise live as long as the process.
+  const sweeper = setInterval(() => {
+    const idleSince = Date.now() - sessionIdleMs;
+    for (const [id, entry] of streamable) {
+      if (entry.lastUsed >= idleSince) continue;
+      streamable.delete(id);
+      logger.info('closing idle session', { session: id });
+      void entry.transport.close().then(() => entry.server.close());
+    }
+  }, Math.min(60_000, Math.max(10, Math.floor(sessionIdleMs / 2))));
+  sweeper.unref();
+
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(options.port, options.host, () => {
@@ -162,6 +186,7 @@ export async function serveHttp(options: HttpOptions): Promise<HttpHandle> {
     url: `http://${displayHost}:${port}`,
     port,
     async close() {
+      clearInterval(sweeper);
       const sessions = [...streamable.values(), ...sse.values()];
       streamable.clear();
       sse.clear();
