@@ -6,7 +6,6 @@
 import { existsSync } from 'node:fs';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { SANDBOX_ALICE } from '../src/sandbox/emulator.js';
@@ -17,7 +16,7 @@ import { createLogger } from '../src/log.js';
 import { createUndiciFetch } from '../src/node/undici-fetch.js';
 import { allTools, runTool } from '../src/tools/index.js';
 import { compileTool } from '../src/tools/listing.js';
-import { textOf } from '../test/helpers/harness.js';
+import { connectInMemory, textOf } from '../test/helpers/harness.js';
 import { cleanEnv, DIST_ENTRY, PROJECT_ROOT, SOURCE_ENTRY } from '../test/helpers/spawn.js';
 import { fmtInt, fmtMs, fmtNum, mean, percentile, table, type BenchContext, type Figure, type Section } from './lib.js';
 import { DIST_INDEX } from './setup.js';
@@ -102,8 +101,7 @@ async function startSdkAlone(stored: CallToolResult): Promise<{ client: Client; 
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: [listing] }));
   server.setRequestHandler(CallToolRequestSchema, () => stored);
   const client = new Client({ name: 'bench-sdk-alone', version: '1.0.0' });
-  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  await Promise.all([server.connect(serverSide), client.connect(clientSide)]);
+  await connectInMemory(server, client);
   await client.listTools();
   return {
     client,

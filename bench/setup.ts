@@ -9,7 +9,6 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { Agent, fetch as undiciFetch, request as undiciRequest } from 'undici';
 import { resolveAuth } from '../src/cloudflare/auth.js';
@@ -20,6 +19,7 @@ import { createServer } from '../src/server.js';
 import type { ToolDeps } from '../src/tools/index.js';
 import { DEFAULT_MAX_RESPONSE_CHARS } from '../src/trim/index.js';
 import { SERVER_NAME, SERVER_VERSION } from '../src/version.js';
+import { connectInMemory } from '../test/helpers/harness.js';
 import { PROJECT_ROOT } from '../test/helpers/spawn.js';
 import type { DistStatus } from './lib.js';
 
@@ -50,8 +50,7 @@ export async function startInProcess(upstream: Upstream): Promise<InProcessServe
   const deps: ToolDeps = { client, auth, defaultAccountId: upstream.accountId, maxResponseChars: DEFAULT_MAX_RESPONSE_CHARS, logger };
   const server = createServer(deps);
   const mcp = new Client({ name: 'bench', version: '1.0.0' });
-  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  await Promise.all([server.connect(serverSide), mcp.connect(clientSide)]);
+  await connectInMemory(server, mcp);
   // A real client lists tools first; that is also what arms the SDK client's output-schema validation.
   await mcp.listTools();
   return {

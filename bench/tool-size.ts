@@ -5,12 +5,11 @@
  * with our side of it measured live.
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { ListToolsResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { SANDBOX_ALICE } from '../src/sandbox/emulator.js';
 import { allTools } from '../src/tools/index.js';
-import { textOf } from '../test/helpers/harness.js';
+import { connectInMemory, textOf } from '../test/helpers/harness.js';
 import { FIXTURES, measureFixture } from './compaction.js';
 import { byteLength, fmtBytes, fmtInt, fmtNum, table, type Figure, type Section } from './lib.js';
 
@@ -42,8 +41,7 @@ async function listLikeMcpServer(): Promise<ListToolsResult> {
     );
   }
   const client = new Client({ name: 'bench-size', version: '1.0.0' });
-  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  await Promise.all([server.connect(serverSide), client.connect(clientSide)]);
+  await connectInMemory(server, client);
   try {
     return await client.listTools();
   } finally {

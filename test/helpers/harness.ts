@@ -6,6 +6,7 @@
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { LoggingMessageNotificationSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { resolveAuth, type CredentialInput } from '../../src/cloudflare/auth.js';
 import { CloudflareClient } from '../../src/cloudflare/client.js';
@@ -21,6 +22,12 @@ export const TEST_TOKEN = 'cfut_LEAKCANARY_token_7f3a9c1e5b2d4f60';
 export const TEST_EMAIL = 'owner@corp.example';
 export const TEST_KEY = 'LEAKCANARYglobalkey0123456789abcdef';
 export const READ_ONLY_TOKEN = 'cfut_LEAKCANARY_readonly_9e8d7c6b5a';
+
+/** Wires an MCP client to a server (ours, or the SDK's McpServer) through a linked in-memory transport pair. */
+export async function connectInMemory(server: { connect(transport: Transport): Promise<void> }, client: Client): Promise<void> {
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  await Promise.all([server.connect(serverSide), client.connect(clientSide)]);
+}
 
 export interface FakeClock extends RetryClock {
   readonly sleeps: number[];
@@ -121,8 +128,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   mcp.setNotificationHandler(LoggingMessageNotificationSchema, (notification) => {
     notifications.push(notification.params);
   });
-  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  await Promise.all([server.connect(serverSide), mcp.connect(clientSide)]);
+  await connectInMemory(server, mcp);
   const results: CallToolResult[] = [];
 
   const call = async (name: string, args: Record<string, unknown> = {}) => {
