@@ -88,3 +88,20 @@ describe('architecture', () => {
     }
   });
 });
+
+describe('self-contained', () => {
+  it('nothing in src/, test/, bench/ or scripts/ reads outside the repository (a clone has no folder beside it)', () => {
+    const roots = ['src', 'test', 'bench', 'scripts'].map((dir) => join(PROJECT_ROOT, dir));
+    const offenders: string[] = [];
+    for (const root of roots) {
+      for (const path of sourceFiles(root)) {
+        const text = readFileSync(path, 'utf8');
+        // "../shared" (the developers' material beside the clone) or any relative path climbing above the root.
+        const depth = relative(PROJECT_ROOT, path).split('/').length - 1;
+        const climbs = [...text.matchAll(/['"`]((?:\.\.\/)+)/g)].some((m) => m[1]!.length / 3 > depth);
+        if (/\.\.\/shared\b/.test(text) || climbs) offenders.push(relative(PROJECT_ROOT, path));
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+});

@@ -28,7 +28,7 @@ interface OpenApiOperation {
   operationId: string;
   'x-api-token-group'?: string[] | null;
 }
-const openapi = JSON.parse(readFileSync(new URL('../../shared/cloudflare-users.openapi.json', import.meta.url), 'utf8')) as {
+const openapi = JSON.parse(readFileSync(new URL('../spec/cloudflare-users.openapi.json', import.meta.url), 'utf8')) as {
   paths: Record<string, Record<string, OpenApiOperation>>;
 };
 const TOOL_OPERATION: Record<string, [string, string]> = {

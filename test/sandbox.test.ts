@@ -104,7 +104,7 @@ function expectError(result: ApiResult, status: number, code: number) {
 // properties, additionalProperties, items, minimum. Enough for these schemas.
 
 type Schema = Record<string, unknown>;
-const spec = JSON.parse(readFileSync(new URL('../../shared/cloudflare-users.openapi.json', import.meta.url), 'utf8')) as Schema;
+const spec = JSON.parse(readFileSync(new URL('../spec/cloudflare-users.openapi.json', import.meta.url), 'utf8')) as Schema;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
