@@ -16,7 +16,7 @@ import { createLogger } from '../src/log.js';
 import { createUndiciFetch } from '../src/node/undici-fetch.js';
 import { allTools, runTool } from '../src/tools/index.js';
 import { compileTool } from '../src/tools/listing.js';
-import { connectInMemory, textOf } from '../test/helpers/harness.js';
+import { connectInMemory, detachedChannel, textOf } from '../test/helpers/harness.js';
 import { cleanEnv, DIST_ENTRY, PROJECT_ROOT, SOURCE_ENTRY } from '../test/helpers/spawn.js';
 import { fmtInt, fmtMs, fmtNum, mean, percentile, table, type BenchContext, type Figure, type Section } from './lib.js';
 import { DIST_INDEX } from './setup.js';
@@ -122,13 +122,15 @@ export const overheadSection: Section = {
 
     const path = `/client/v4/accounts/${ctx.emulator.accountId}/access/users/${SANDBOX_ALICE.id}`;
     const tool = allTools.find((candidate) => candidate.name === 'get_access_user')!;
-    const { deps } = ctx.inProcess;
-    if (deps.auth.kind === 'none') throw new Error('bench server has no credentials');
-    const authHeaders = deps.auth.headers;
+    const { services } = ctx.inProcess;
+    const auth = services.credentials({});
+    if (auth.kind === 'none') throw new Error('bench server has no credentials');
+    const authHeaders = auth.headers;
+    const runDirect = () => runTool(tool, args, services, detachedChannel());
     const args = { user_id: SANDBOX_ALICE.id };
 
     // The SDK alone: the same Server/Client classes, a tools/call handler that returns a precomputed result.
-    const sdkAlone = await startSdkAlone(checkedResult(await runTool(tool, args, deps)));
+    const sdkAlone = await startSdkAlone(checkedResult(await runDirect()));
     // The same client class on its own undici pool whose fetch seam drops the per-call deadline signal:
     // what the AbortSignal.timeout() handed to undici on every call costs.
     const unsignalledNetwork = createUndiciFetch();
@@ -158,7 +160,7 @@ export const overheadSection: Section = {
         label: '`CloudflareClient.request`',
         adds: 'src/cloudflare/client.ts: URL from checked segments, headers, AbortSignal.timeout deadline, retry loop, capped stream read + TextDecoder, Zod envelope parse',
         chain: true,
-        run: () => deps.client.request({ method: 'GET', path: ['accounts', ctx.emulator.accountId, 'access', 'users', SANDBOX_ALICE.id], authHeaders }),
+        run: () => services.client.request({ method: 'GET', path: ['accounts', ctx.emulator.accountId, 'access', 'users', SANDBOX_ALICE.id], authHeaders }),
       },
       {
         id: 'client_no_signal',
@@ -171,7 +173,7 @@ export const overheadSection: Section = {
         label: '`runTool(get_access_user)`',
         adds: 'src/tools/run.ts + src/trim: Zod input parse, handler, trimmer, output-schema safeParse, redact of text and structuredContent',
         chain: true,
-        run: async () => checkedResult(await runTool(tool, args, deps)),
+        run: async () => checkedResult(await runDirect()),
       },
       {
         id: 'mcp_in_process',

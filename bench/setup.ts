@@ -11,14 +11,9 @@ import { promisify } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { Agent, fetch as undiciFetch, request as undiciRequest } from 'undici';
-import { resolveAuth } from '../src/cloudflare/auth.js';
-import { CloudflareClient } from '../src/cloudflare/client.js';
-import { createLogger } from '../src/log.js';
 import { createUndiciFetch } from '../src/node/undici-fetch.js';
-import { createServer } from '../src/server.js';
-import type { ToolDeps } from '../src/tools/index.js';
-import { DEFAULT_MAX_RESPONSE_CHARS } from '../src/trim/index.js';
-import { SERVER_NAME, SERVER_VERSION } from '../src/version.js';
+import type { ToolServices } from '../src/tools/index.js';
+import { wire } from '../src/wiring.js';
 import { connectInMemory } from '../test/helpers/harness.js';
 import { PROJECT_ROOT } from '../test/helpers/spawn.js';
 import type { DistStatus } from './lib.js';
@@ -31,31 +26,28 @@ export interface Upstream {
 
 export interface InProcessServer {
   mcp: Client;
-  deps: ToolDeps;
+  services: ToolServices;
   call(name: string, args?: Record<string, unknown>): Promise<CallToolResult>;
   close(): Promise<void>;
 }
 
-/** The server as the CLI wires it (undici defaults, real clock, info-level logger to nowhere), reached in memory. */
+/** The server as the CLI wires it (src/wiring.ts: undici defaults, real clock, info-level logger to nowhere), reached in memory. */
 export async function startInProcess(upstream: Upstream): Promise<InProcessServer> {
   const network = createUndiciFetch();
-  const logger = createLogger(() => {}, 'info');
-  const client = new CloudflareClient({
-    baseUrl: upstream.baseUrl,
+  const wired = wire({
+    settings: { baseUrl: upstream.baseUrl, defaultAccountId: upstream.accountId },
     fetch: network.fetch,
-    logger,
-    userAgent: `${SERVER_NAME}/${SERVER_VERSION}`,
+    credentials: { CLOUDFLARE_API_TOKEN: upstream.token },
+    logSink: () => {},
   });
-  const auth = resolveAuth({ CLOUDFLARE_API_TOKEN: upstream.token });
-  const deps: ToolDeps = { client, auth, defaultAccountId: upstream.accountId, maxResponseChars: DEFAULT_MAX_RESPONSE_CHARS, logger };
-  const server = createServer(deps);
+  const server = wired.createServer();
   const mcp = new Client({ name: 'bench', version: '1.0.0' });
   await connectInMemory(server, mcp);
   // A real client lists tools first; that is also what arms the SDK client's output-schema validation.
   await mcp.listTools();
   return {
     mcp,
-    deps,
+    services: wired.services,
     call: async (name, args = {}) => (await mcp.callTool({ name, arguments: args })) as CallToolResult,
     async close() {
       await mcp.close();

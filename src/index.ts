@@ -1,21 +1,21 @@
 #!/usr/bin/env node
 /**
  * CLI entry: the Node edge. Reads argv and the environment, optionally starts
- * the sandbox emulator, wires the undici fetch into the client, and serves the
- * one createServer() over stdio or HTTP.
+ * the sandbox emulator, wires the undici fetch into the one wiring
+ * (src/wiring.ts), and serves its servers over stdio or HTTP. On the way out
+ * it stops taking calls and lets those in flight finish (their writes are
+ * audited either way).
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { resolveAuth, type CredentialInput } from './cloudflare/auth.js';
-import { CloudflareClient } from './cloudflare/client.js';
-import { createLogger, type Logger } from './log.js';
-import { redactText } from './redact.js';
+import type { Logger } from './log.js';
+import { patternRedactor } from './redact.js';
 import { ConfigError, loadConfig, USAGE, type CliConfig } from './node/config.js';
 import { createUndiciFetch } from './node/undici-fetch.js';
-import { createServer } from './server.js';
-import type { ToolDeps } from './tools/index.js';
 import { serveStdio } from './transports/stdio.js';
-import { SERVER_NAME, SERVER_VERSION } from './version.js';
+import { SERVER_VERSION } from './version.js';
+import { wire, type Wired } from './wiring.js';
 
 interface Closable {
   close(): Promise<void>;
@@ -45,11 +45,18 @@ function sandboxBanner(mcpUrl: string): string {
   ].join('\n');
 }
 
-async function start(config: CliConfig, logger: Logger): Promise<Closable[]> {
+interface Running {
+  wired: Wired;
+  /** Closed in order on the way out: the transport first, the network and the emulator last. */
+  closables: Closable[];
+}
+
+async function start(config: CliConfig): Promise<Running> {
   const closables: Closable[] = [];
   let credentials: CredentialInput = config.credentials;
   let baseUrl = config.baseUrl;
   let accountId = config.accountId;
+  const sandboxNotes: Record<string, unknown>[] = [];
 
   if (config.sandbox) {
     // Loaded only on demand: the emulator is a feature of the CLI, not of the server.
@@ -59,40 +66,55 @@ async function start(config: CliConfig, logger: Logger): Promise<Closable[]> {
     credentials = { CLOUDFLARE_API_TOKEN: emulator.credentials.apiToken };
     baseUrl = emulator.baseUrl;
     accountId = emulator.accountId;
-    logger.warn('sandbox mode: serving demo data from the built-in Cloudflare API emulator; no real account is used', {
-      emulator: emulator.baseUrl,
-      account_id: emulator.accountId,
-    });
+    sandboxNotes.push({ emulator: emulator.baseUrl, account_id: emulator.accountId });
   }
 
+  const network = createUndiciFetch();
+  closables.push(network);
+  const wired = wire({
+    settings: {
+      baseUrl,
+      timeoutMs: config.timeoutMs,
+      maxResponseChars: config.maxResponseChars,
+      defaultAccountId: accountId,
+      readOnly: config.readOnly,
+      logLevel: config.logLevel,
+    },
+    fetch: network.fetch,
+    credentials,
+    logSink: (line) => process.stderr.write(`${line}\n`),
+  });
+  const { logger } = wired;
+  for (const notes of sandboxNotes) {
+    logger.warn('sandbox mode: serving demo data from the built-in Cloudflare API emulator; no real account is used', notes);
+  }
   const auth = resolveAuth(credentials);
   for (const warning of auth.warnings) logger.warn(warning);
   if (auth.kind === 'none') logger.warn(auth.message);
 
-  const network = createUndiciFetch();
-  closables.push(network);
-  const client = new CloudflareClient({
-    baseUrl,
-    fetch: network.fetch,
-    timeoutMs: config.timeoutMs,
-    logger,
-    userAgent: `${SERVER_NAME}/${SERVER_VERSION}`,
-  });
-  const deps: ToolDeps = { client, auth, defaultAccountId: accountId, maxResponseChars: config.maxResponseChars, logger };
-  const makeServer = () => createServer(deps, { readOnly: config.readOnly });
-
   if (config.transport === 'http') {
     // Loaded only for --http: stdio start-up should not pay for the HTTP transports.
     const { serveHttp } = await import('./transports/http.js');
-    const handle = await serveHttp({ host: config.host, port: config.port, createServer: makeServer, logger });
+    const handle = await serveHttp({ host: config.host, port: config.port, createServer: () => wired.createServer(), logger });
     closables.unshift(handle);
     logger.info('listening', { mcp: `${handle.url}/mcp`, sse: `${handle.url}/sse` });
     if (config.sandbox) process.stderr.write(sandboxBanner(`${handle.url}/mcp`));
   } else {
-    closables.unshift(await serveStdio(makeServer()));
+    const onOversize = (bytes: number) =>
+      logger.warn('discarded a JSON-RPC message over the size limit and answered it with an error', { bytes, limit: config.maxMessageBytes });
+    closables.unshift(await serveStdio(wired.createServer(), { maxMessageBytes: config.maxMessageBytes, onOversize }));
     logger.info('serving MCP on stdio', { version: SERVER_VERSION, read_only: config.readOnly });
   }
-  return closables;
+  return { wired, closables };
+}
+
+/** Stop taking calls, let those in flight finish (up to the grace period), then close everything in order. */
+async function shutdown(running: Running, config: CliConfig, logger: Logger, why: string): Promise<void> {
+  const { wired, closables } = running;
+  logger.info('shutting down', { why, calls_in_flight: wired.services.calls.size, grace_ms: config.shutdownGraceMs });
+  const cutOff = await wired.drain(config.shutdownGraceMs);
+  if (cutOff > 0) logger.warn('cut off calls still in flight after the grace period; their writes are audited with outcome unknown', { calls: cutOff });
+  for (const item of closables) await item.close().catch(() => {});
 }
 
 async function main(): Promise<void> {
@@ -109,20 +131,16 @@ async function main(): Promise<void> {
   if (config.help) return void process.stdout.write(USAGE);
   if (config.version) return void process.stdout.write(`${SERVER_VERSION}\n`);
 
-  const logger = createLogger((line) => process.stderr.write(`${line}\n`), config.logLevel);
-  const closables = await start(config, logger);
-
+  const running = await start(config);
+  const { logger } = running.wired;
   let stopping = false;
   const stop = (why: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info('shutting down', { why });
-    // Close in order (transport first), and never hang on the way out.
-    const forced = setTimeout(() => process.exit(0), 3_000);
+    // Never hang on the way out: the grace period, then a few seconds for audits and closing.
+    const forced = setTimeout(() => process.exit(0), config.shutdownGraceMs + 5_000);
     forced.unref();
-    void closables
-      .reduce<Promise<unknown>>((previous, item) => previous.then(() => item.close().catch(() => {})), Promise.resolve())
-      .then(() => process.exit(0));
+    void shutdown(running, config, logger, why).then(() => process.exit(0));
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
@@ -131,6 +149,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`cloudflare-users-mcp: failed to start: ${redactText(error instanceof Error ? error.message : String(error))}\n`);
+  process.stderr.write(`cloudflare-users-mcp: failed to start: ${patternRedactor.text(error instanceof Error ? error.message : String(error))}\n`);
   process.exit(1);
 });

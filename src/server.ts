@@ -1,16 +1,27 @@
 /**
  * createServer: the one MCP server every transport shares (stdio, SSE,
  * Streamable HTTP). It answers tools/list from the registry and hands each
- * tools/call to runTool; it knows nothing about how bytes arrive, and tools
- * know nothing about it.
+ * tools/call to runTool with a CallChannel made from the SDK's request
+ * `extra`; it knows nothing about how bytes arrive, and tools know nothing
+ * about it.
  *
  * Built on the SDK's low-level Server rather than McpServer so that tools/list
  * is exactly what we mean (no `$schema` URL or empty `execution` per tool) and
  * argument errors are worded by us; see ARCHITECTURE.md.
  */
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
-import { compileTool, runTool, selectTools, type ToolDeps, type ToolSelection } from './tools/index.js';
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import {
+  CallToolRequestSchema,
+  ElicitResultSchema,
+  ErrorCode,
+  ListToolsRequestSchema,
+  McpError,
+  type CallToolRequest,
+  type ServerNotification,
+  type ServerRequest,
+} from '@modelcontextprotocol/sdk/types.js';
+import { compileTool, runTool, selectTools, type CallChannel, type ToolDefinition, type ToolSelection, type ToolServices } from './tools/index.js';
 import { SERVER_NAME, SERVER_VERSION } from './version.js';
 
 export const INSTRUCTIONS =
@@ -21,11 +32,32 @@ export const INSTRUCTIONS =
   'Lists are columnar: each row holds the values of `fields` in order, `same` holds values shared by every row, null means missing. ' +
   'Pass fields to get fewer columns.';
 
-export type ServerOptions = ToolSelection;
+export interface ServerOptions extends ToolSelection {
+  /** Whether this transport can carry a request from server to client (stateless HTTP cannot). Default true. */
+  canAskClient?: boolean;
+  /** The tools to serve instead of the registry's (tests and embedders); filtered like the registry. */
+  tools?: readonly ToolDefinition[];
+}
 
-export function createServer(deps: ToolDeps, options: ServerOptions = {}): Server {
-  const tools = new Map(selectTools(options).map((tool) => [tool.name, tool]));
+type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+/** The per-request channel runTool builds a ToolContext from: cancellation, progress, elicitation, logging. */
+function callChannel(server: Server, request: CallToolRequest, extra: Extra, canAskClient: boolean): CallChannel {
+  const canElicit = canAskClient && server.getClientCapabilities()?.elicitation !== undefined;
+  return {
+    signal: extra.signal,
+    identity: { sessionId: extra.sessionId, headers: extra.requestInfo?.headers },
+    progressToken: request.params._meta?.progressToken,
+    notify: (notification) => extra.sendNotification(notification),
+    elicit: canElicit ? (params) => extra.sendRequest({ method: 'elicitation/create', params }, ElicitResultSchema, { signal: extra.signal }) : undefined,
+    log: (level, data) => server.sendLoggingMessage({ level, logger: SERVER_NAME, data }, extra.sessionId),
+  };
+}
+
+export function createServer(services: ToolServices, options: ServerOptions = {}): Server {
+  const tools = new Map(selectTools(options, options.tools).map((tool) => [tool.name, tool]));
   const listing = { tools: [...tools.values()].map((tool) => compileTool(tool).listing) };
+  const canAskClient = options.canAskClient ?? true;
   const server = new Server(
     { name: SERVER_NAME, version: SERVER_VERSION, title: 'Cloudflare Users' },
     // Logging is declared up front: the SDK refuses log notifications otherwise.
@@ -37,9 +69,7 @@ export function createServer(deps: ToolDeps, options: ServerOptions = {}): Serve
     if (!tool) {
       throw new McpError(ErrorCode.InvalidParams, `Unknown tool ${request.params.name}. Available: ${[...tools.keys()].join(', ')}`);
     }
-    return runTool(tool, request.params.arguments, deps, (level, data) =>
-      server.sendLoggingMessage({ level, logger: SERVER_NAME, data }, extra.sessionId),
-    );
+    return runTool(tool, request.params.arguments, services, callChannel(server, request, extra, canAskClient));
   });
   return server;
 }

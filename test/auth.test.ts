@@ -4,12 +4,12 @@ import { resolveAuth, TOKEN_PAGE_URL } from '../src/cloudflare/auth.js';
 describe('resolveAuth', () => {
   it('uses an API token as a bearer header', () => {
     const auth = resolveAuth({ CLOUDFLARE_API_TOKEN: 'tok-1234567890' });
-    expect(auth).toEqual({ kind: 'api_token', headers: { authorization: 'Bearer tok-1234567890' }, warnings: [] });
+    expect(auth).toEqual({ kind: 'api_token', headers: { authorization: 'Bearer tok-1234567890' }, secrets: ['tok-1234567890'], warnings: [] });
   });
 
   it('uses email + global key when no token is set', () => {
     const auth = resolveAuth({ CLOUDFLARE_EMAIL: 'a@b.example', CLOUDFLARE_API_KEY: 'key-1234567890' });
-    expect(auth).toEqual({ kind: 'global_key', headers: { 'x-auth-email': 'a@b.example', 'x-auth-key': 'key-1234567890' }, warnings: [] });
+    expect(auth).toEqual({ kind: 'global_key', headers: { 'x-auth-email': 'a@b.example', 'x-auth-key': 'key-1234567890' }, secrets: ['key-1234567890'], warnings: [] });
   });
 
   it('prefers the token when both are set, and says so', () => {

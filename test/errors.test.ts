@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CloudflareApiError, describeApiError, type ErrorContext } from '../src/cloudflare/errors.js';
+import { CloudflareApiError } from '../src/cloudflare/errors.js';
+import { describeApiError, type ErrorContext } from '../src/tools/errors.js';
 
 const ctx: ErrorContext = {
   tool: 'get_access_user',

@@ -11,12 +11,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CloudflareClient, type FetchLike } from '../src/cloudflare/client.js';
+import { type FetchLike } from '../src/cloudflare/client.js';
 import { DEFAULT_RETRY_POLICY } from '../src/cloudflare/retry.js';
-import { createUndiciFetch } from '../src/node/undici-fetch.js';
 import { SANDBOX_ALICE } from '../src/sandbox/emulator.js';
-import { allTools, runTool } from '../src/tools/index.js';
-import { buildDeps, textOf } from './helpers/harness.js';
+import { allTools } from '../src/tools/index.js';
+import { buildWiring, textOf } from './helpers/harness.js';
 import { PROJECT_ROOT } from './helpers/spawn.js';
 import { FAULT_MATRIX, MAX_RSS_GROWTH_BYTES, TOOL_KINDS, type FaultCase, type ToolKind } from './hardening/matrix.js';
 import { checkObservation, expectedWaits, runCell, startMatrixHarnesses, type MatrixHarnesses } from './hardening/run-matrix.js';
@@ -74,14 +73,13 @@ describe('RELIABILITY.md', () => {
 describe('response-size cap without Content-Length (the streaming path)', () => {
   it('stops reading an 11 MB chunked body at the default 10 MB cap, with bounded RSS', async () => {
     const emulator = harnesses.small.emulator;
-    const { deps, closeNetwork } = buildDeps(emulator);
     // Hide Content-Length so the client cannot refuse up front and must count streamed bytes.
-    const network = createUndiciFetch({ headersTimeoutMs: 2_000, bodyTimeoutMs: 2_000 });
-    const withoutLength: FetchLike = async (url, init) => {
-      const response = await network.fetch(url, init);
+    const withoutLength = (fetch: FetchLike): FetchLike => async (url, init) => {
+      const response = await fetch(url, init);
       return { status: response.status, body: response.body, headers: { get: (name) => (name.toLowerCase() === 'content-length' ? null : response.headers.get(name)) } };
     };
-    deps.client = new CloudflareClient({ baseUrl: emulator.baseUrl, fetch: withoutLength, logger: deps.logger });
+    const built = buildWiring(emulator, { wrapFetch: withoutLength, timeoutMs: 60_000 });
+    const { closeNetwork } = built;
     const getAccessUser = allTools.find((tool) => tool.name === 'get_access_user')!;
     try {
       emulator.clearFaults();
@@ -90,7 +88,7 @@ describe('response-size cap without Content-Length (the streaming path)', () => 
       const baseline = process.memoryUsage.rss();
       let peak = baseline;
       const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 2);
-      const result = await runTool(getAccessUser, { user_id: SANDBOX_ALICE.id }, deps).finally(() => clearInterval(timer));
+      const result = await built.run(getAccessUser, { user_id: SANDBOX_ALICE.id }).finally(() => clearInterval(timer));
       peak = Math.max(peak, process.memoryUsage.rss());
       expect(result.isError).toBe(true);
       expect(textOf(result)).toMatch(/^Cloudflare's response was too large to process \(over 10 MB\)\. Ask for less/);
@@ -98,11 +96,10 @@ describe('response-size cap without Content-Length (the streaming path)', () => 
       console.info(`streamed 11 MB over a 10 MB cap: peak RSS growth ${((peak - baseline) / 1024 / 1024).toFixed(1)} MB`);
       expect(peak - baseline).toBeLessThan(MAX_RSS_GROWTH_BYTES);
       // The server is still fine.
-      const next = await runTool(getAccessUser, { user_id: SANDBOX_ALICE.id }, deps);
+      const next = await built.run(getAccessUser, { user_id: SANDBOX_ALICE.id });
       expect(next.isError).toBeFalsy();
     } finally {
       emulator.clearFaults();
-      await network.close();
       await closeNetwork();
     }
   });

@@ -20,7 +20,7 @@ import type { Emulator } from '../src/sandbox/emulator.js';
 import { SANDBOX_ALICE, SANDBOX_BOB, SANDBOX_CAROL } from '../src/sandbox/emulator.js';
 import { allTools, runTool, type ToolDefinition } from '../src/tools/index.js';
 import { compileTool } from '../src/tools/listing.js';
-import { buildDeps, startHarness, startTestEmulator, textOf, type BuiltDeps, type Harness } from './helpers/harness.js';
+import { buildWiring, startHarness, startTestEmulator, textOf, type BuiltWiring, type Harness } from './helpers/harness.js';
 import {
   compareRequest,
   EXPECTED_REQUEST,
@@ -41,7 +41,7 @@ const MCP_RUNS_PER_TOOL = 30;
 const MAX_RESPONSE_CHARS = 24_000;
 
 let emulator: Emulator;
-let built: BuiltDeps;
+let built: BuiltWiring;
 let h: Harness;
 let ctx: FuzzContext;
 const prototypeKeysBefore = Object.getOwnPropertyNames(Object.prototype).sort();
@@ -64,7 +64,7 @@ const statsFor = (name: string) => {
 
 beforeAll(async () => {
   emulator = await startTestEmulator();
-  built = buildDeps(emulator, { maxResponseChars: MAX_RESPONSE_CHARS });
+  built = buildWiring(emulator, { maxResponseChars: MAX_RESPONSE_CHARS });
   h = await startHarness({ sharedEmulator: emulator, maxResponseChars: MAX_RESPONSE_CHARS });
   // The Client validates structuredContent against each tool's output schema once it has listed the tools.
   await h.mcp.listTools();
@@ -164,13 +164,13 @@ describe('every tool, through runTool', () => {
     const counter = statsFor(tool.name);
     await fc.assert(
       fc.asyncProperty(toolArguments(tool, ctx), async ({ args, hasExtras }: GeneratedCall) => {
-        await checkCall(tool, args, hasExtras, () => runTool(tool, args, built.deps), counter);
+        await checkCall(tool, args, hasExtras, () => built.run(tool, args), counter);
       }),
       { seed: SEED, numRuns: RUNS_PER_TOOL },
     );
     await fc.assert(
       fc.asyncProperty(garbageArguments, async (args) => {
-        await checkCall(tool, args, false, () => runTool(tool, args, built.deps), counter);
+        await checkCall(tool, args, false, () => built.run(tool, args), counter);
       }),
       { seed: SEED, numRuns: GARBAGE_RUNS_PER_TOOL },
     );
@@ -236,7 +236,7 @@ describe('hostile upstream bodies', () => {
     emulator.clearFaults();
     emulator.inject({ fault: { kind: 'status', status: 200, body } });
     try {
-      return await runTool(tool, argsFor(name), built.deps);
+      return await built.run(tool, argsFor(name));
     } finally {
       emulator.clearFaults();
     }

@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../src/log.js';
-import { mayNeedRedaction, redact, redactText, registerSecret } from '../src/redact.js';
+import { MAX_SECRETS_PER_REDACTOR, patternRedactor, Redactor } from '../src/redact.js';
+
+const redactor = new Redactor(['secret-value-0123456789']);
+const redactText = (text: string) => redactor.text(text);
+const redact = <T>(value: T) => redactor.value(value);
+const mayNeedRedaction = (json: string) => redactor.mayNeed(json);
 
 describe('redaction', () => {
-  registerSecret('secret-value-0123456789');
-
   it('removes registered secret values from text', () => {
     expect(redactText('token=secret-value-0123456789!')).toBe('token=[REDACTED]!');
   });
@@ -39,9 +42,43 @@ describe('redaction', () => {
     expect((copy as { isAdmin?: unknown }).isAdmin).toBeUndefined();
   });
 
+  it('redacts at any depth: a secret value and a password key at depth 9 and at depth 1,000', () => {
+    for (const depth of [9, 1_000]) {
+      let nested: Record<string, unknown> = { password: 'hunter2-plain', note: 'has secret-value-0123456789 inside' };
+      for (let i = 0; i < depth; i++) nested = { level: i, child: nested };
+      const text = JSON.stringify(redact(nested));
+      expect(text, `depth ${depth}`).not.toContain('hunter2-plain');
+      expect(text, `depth ${depth}`).not.toContain('secret-value-0123456789');
+      expect(text.match(/\[REDACTED\]/g)).toHaveLength(2);
+    }
+  });
+
+  it('turns a cycle into "[Circular]" instead of looping', () => {
+    const looped: Record<string, unknown> = { id: 'x' };
+    looped.self = looped;
+    expect(redact(looped)).toEqual({ id: 'x', self: '[Circular]' });
+  });
+
+  it('keeps secrets per instance: one redactor\'s secrets are unknown to another, and a child adds without changing its parent', () => {
+    const serverA = new Redactor(['token-of-session-A-123']);
+    const serverB = new Redactor(['token-of-session-B-456']);
+    expect(serverA.text('token-of-session-B-456')).toBe('token-of-session-B-456');
+    const call = serverA.with(['per-call-token-789xyz']);
+    expect(call.text('token-of-session-A-123 per-call-token-789xyz')).toBe('[REDACTED] [REDACTED]');
+    expect(serverA.text('per-call-token-789xyz')).toBe('per-call-token-789xyz');
+    expect(serverB.text('token-of-session-B-456')).toBe('[REDACTED]');
+    expect(patternRedactor.text('token-of-session-A-123')).toBe('token-of-session-A-123');
+  });
+
+  it('is bounded: one redactor holds at most a few secrets; short values are not secrets', () => {
+    const many = Array.from({ length: MAX_SECRETS_PER_REDACTOR + 1 }, (_, i) => `secret-number-${i}-abcdef`);
+    expect(() => new Redactor(many)).toThrow(RangeError);
+    expect(new Redactor(['short']).text('short words')).toBe('short words');
+  });
+
   it('is applied by the logger to every line', () => {
     const lines: string[] = [];
-    const logger = createLogger((line) => lines.push(line));
+    const logger = createLogger((line) => lines.push(line), 'info', { redactor });
     logger.info('calling with secret-value-0123456789', { authorization: 'Bearer secret-value-0123456789' });
     expect(lines).toHaveLength(1);
     expect(lines[0]).not.toContain('secret-value-0123456789');

@@ -103,7 +103,14 @@ describe('happy paths', () => {
     await h.ok('create_access_user', { email: 'audit.me@corp.example' });
     const audit = h.logLines.slice(before).map((line) => JSON.parse(line)).filter((record) => record.msg === 'audit');
     expect(audit).toHaveLength(1);
-    expect(audit[0]).toMatchObject({ operation: 'create_access_user', email: 'audit.me@corp.example', outcome: 'ok', account_id: h.emulator.accountId });
+    expect(audit[0]).toMatchObject({
+      tool: 'create_access_user',
+      request: 'POST /accounts/{account_id}/access/users',
+      email: 'audit.me@corp.example',
+      outcome: 'ok',
+      status: 201,
+      account_id: h.emulator.accountId,
+    });
     expect(h.notifications.some((n) => JSON.stringify(n).includes('audit.me@corp.example'))).toBe(true);
   });
 

@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
-import { CloudflareApiError, type CloudflareMessage } from './errors.js';
+import { CloudflareApiError, type ApiErrorDetails, type CloudflareMessage } from './errors.js';
 import {
   DEFAULT_RETRY_POLICY,
   realClock,
@@ -20,6 +20,17 @@ import {
   type RetryPolicy,
   type RetryRun,
 } from './retry.js';
+
+/** The reason a deadline aborts with, so an abort can tell a timeout from a cancellation. */
+export function deadlineReason(): Error {
+  const reason = new Error('deadline passed');
+  reason.name = 'TimeoutError';
+  return reason;
+}
+
+export function isDeadlineAbort(signal: AbortSignal | undefined): boolean {
+  return (signal?.reason as { name?: unknown } | undefined)?.name === 'TimeoutError';
+}
 
 export const DEFAULT_BASE_URL = 'https://api.cloudflare.com/client/v4';
 
@@ -34,6 +45,8 @@ export interface FetchInit {
   headers: Record<string, string>;
   body?: string;
   signal?: AbortSignal;
+  /** Always 'manual': a redirect is answered, never followed (credentials must not reach another host). */
+  redirect: 'manual';
 }
 export type FetchLike = (url: string, init: FetchInit) => Promise<FetchResponse>;
 
@@ -57,6 +70,10 @@ export interface ApiRequest {
   body?: unknown;
   /** Credential headers from the auth resolver. */
   authHeaders: Record<string, string>;
+  /** The call's cancellation and deadline: aborted, nothing more is sent and no retry wait goes on. */
+  signal?: AbortSignal;
+  /** The call's deadline on the client's clock; defaults to now + timeoutMs. */
+  deadlineAt?: number;
 }
 
 export interface ApiResponse {
@@ -86,6 +103,8 @@ const SAFE_SEGMENT = /^[A-Za-z0-9_@.+-]{1,128}$/;
 
 /** What one attempt ended with: either a parsed envelope or a failure to report. */
 type AttemptValue = { envelope: Envelope; status: number } | { failure: CloudflareApiError };
+type AttemptResult = { value: AttemptValue; outcome: AttemptOutcome };
+type AttemptFailer = (failure: Omit<ApiErrorDetails, 'attempts' | 'method'>, outcome: AttemptOutcome) => AttemptResult;
 
 export class CloudflareClient {
   private readonly baseUrl: string;
@@ -132,20 +151,19 @@ export class CloudflareClient {
       body = JSON.stringify(req.body);
       headers['content-type'] = 'application/json';
     }
-    // One deadline for the whole call, attempts and waits included. A timer we clear ourselves rather than
-    // AbortSignal.timeout(), whose timer and listeners outlive the call until a GC finalizer runs.
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(), this.timeoutMs);
+    const limits = this.callLimits(req);
     let run: RetryRun<AttemptValue>;
     try {
-      run = await runWithRetry<AttemptValue>(
-        req.method,
-        (attempt) => this.attempt(url, { method: req.method, headers, body, signal: deadline.signal }, attempt),
-        this.policy,
-        this.clock,
-      );
+      // A call cancelled (or out of time) before its first request sends nothing at all.
+      if (limits.signal.aborted) throw this.abortError(req.method, limits.signal, 0, undefined);
+      const init: FetchInit = { method: req.method, headers, body, signal: limits.signal, redirect: 'manual' };
+      run = await runWithRetry<AttemptValue>(req.method, (attempt) => this.attempt(url, init, attempt), this.policy, this.clock, limits);
     } finally {
-      clearTimeout(timer);
+      limits.release();
+    }
+    if (run.interrupted) {
+      const last = 'failure' in run.value ? run.value.failure : undefined;
+      throw this.abortError(req.method, limits.signal, run.attempts, last);
     }
     const { value, attempts } = run;
 
@@ -161,6 +179,8 @@ export class CloudflareClient {
         return { status: 404, result: null, resultInfo: undefined, attempts, deletedOnRetry: true };
       }
       const retryAfterMs = run.final.retry ? undefined : run.final.retryAfterMs;
+      // A wait cut short by the deadline is reported with the upstream failure that asked for it (a 429 says
+      // when to try again), not as a timeout.
       throw new CloudflareApiError({
         kind: value.failure.kind,
         method: req.method,
@@ -174,9 +194,42 @@ export class CloudflareClient {
     return { status: value.status, result: value.envelope.result, resultInfo: value.envelope.result_info, attempts };
   }
 
-  private async attempt(url: string, init: FetchInit, attempt: number): Promise<{ value: AttemptValue; outcome: AttemptOutcome }> {
+  /**
+   * The signal and deadline one request runs under: the caller's, or, for a caller that brings none, a
+   * deadline of our own. A timer we clear ourselves rather than AbortSignal.timeout(), whose timer and
+   * listeners outlive the call until a GC finalizer runs.
+   */
+  private callLimits(req: ApiRequest): { signal: AbortSignal; deadlineAt: number; release(): void } {
+    if (req.signal) return { signal: req.signal, deadlineAt: req.deadlineAt ?? this.clock.now() + this.timeoutMs, release: () => {} };
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(deadlineReason()), this.timeoutMs);
+    return { signal: deadline.signal, deadlineAt: req.deadlineAt ?? this.clock.now() + this.timeoutMs, release: () => clearTimeout(timer) };
+  }
+
+  /** What an aborted call reports: a timeout, or a cancellation; with the last upstream answer if any. */
+  private abortError(method: HttpMethod, signal: AbortSignal, attempts: number, last: CloudflareApiError | undefined): CloudflareApiError {
+    const timedOut = isDeadlineAbort(signal);
+    return new CloudflareApiError({
+      kind: timedOut ? 'timeout' : 'cancelled',
+      method,
+      status: last?.status,
+      errors: last?.errors,
+      attempts,
+      detail: timedOut ? `no answer within ${Math.round(this.timeoutMs / 1000)} s` : 'the call was cancelled',
+    });
+  }
+
+  /** An attempt stopped by the call's signal: a timeout or a cancellation, never retried. */
+  private abortedAttempt(signal: AbortSignal, fail: AttemptFailer, status: number | undefined): AttemptResult {
+    if (isDeadlineAbort(signal)) {
+      return fail({ kind: 'timeout', status, detail: `no ${status ? 'complete ' : ''}answer within ${Math.round(this.timeoutMs / 1000)} s` }, { kind: 'deadline' });
+    }
+    return fail({ kind: 'cancelled', status, detail: 'the call was cancelled' }, { kind: 'cancelled' });
+  }
+
+  private async attempt(url: string, init: FetchInit, attempt: number): Promise<AttemptResult> {
     const started = this.clock.now();
-    const fail = (failure: Omit<ConstructorParameters<typeof CloudflareApiError>[0], 'attempts' | 'method'>, outcome: AttemptOutcome) => ({
+    const fail: AttemptFailer = (failure, outcome) => ({
       value: { failure: new CloudflareApiError({ ...failure, method: init.method, attempts: attempt }) },
       outcome,
     });
@@ -184,9 +237,7 @@ export class CloudflareClient {
     try {
       response = await this.settings.fetch(url, init);
     } catch (error) {
-      if (init.signal?.aborted) {
-        return fail({ kind: 'timeout', detail: `no answer within ${Math.round(this.timeoutMs / 1000)} s` }, { kind: 'deadline' });
-      }
+      if (init.signal?.aborted) return this.abortedAttempt(init.signal, fail, undefined);
       const reason = networkReason(error);
       this.logger.warn('cloudflare request failed', { method: init.method, attempt, reason });
       return fail({ kind: 'network', detail: reason }, { kind: 'network', reason });
@@ -195,6 +246,11 @@ export class CloudflareClient {
     const status = response.status;
     const retryAfter = response.headers.get('retry-after');
     const outcome: AttemptOutcome = { kind: 'response', status, retryAfter };
+    if (status >= 300 && status < 400) {
+      // Never followed: the next hop would get our credentials, or its answer would pass for Cloudflare's.
+      await response.body?.cancel().catch(() => {});
+      return fail({ kind: 'redirect', status, detail: redirectTarget(response.headers.get('location'), url) }, outcome);
+    }
     let text: string;
     try {
       text = await readCapped(response, this.maxResponseBytes);
@@ -202,9 +258,7 @@ export class CloudflareClient {
       if (error instanceof ResponseTooLargeError) {
         return fail({ kind: 'too_large', status, detail: `over ${formatBytes(this.maxResponseBytes)}` }, outcome);
       }
-      if (init.signal?.aborted) {
-        return fail({ kind: 'timeout', status, detail: `no complete answer within ${Math.round(this.timeoutMs / 1000)} s` }, { kind: 'deadline' });
-      }
+      if (init.signal?.aborted) return this.abortedAttempt(init.signal, fail, status);
       const reason = `response body interrupted: ${networkReason(error)}`;
       return fail({ kind: 'network', status, detail: reason }, { kind: 'network', reason });
     }
@@ -228,6 +282,17 @@ export class CloudflareClient {
 }
 
 class ResponseTooLargeError extends Error {}
+
+/** Where a redirect pointed, as much as is safe to say: the host (or that it named none), never the path. */
+function redirectTarget(location: string | null, from: string): string {
+  if (!location) return 'a redirect with no Location';
+  try {
+    const target = new URL(location, from);
+    return target.host === new URL(from).host ? `a redirect to another path on ${target.host}` : `a redirect to ${target.host}`;
+  } catch {
+    return 'a redirect to an unparsable Location';
+  }
+}
 
 /** "10 MB", "1.5 MB", "64 KB": never "0 MB" for a cap under half a megabyte. */
 function formatBytes(bytes: number): string {

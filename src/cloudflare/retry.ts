@@ -26,13 +26,27 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
 };
 
 export interface RetryClock {
-  sleep(ms: number): Promise<void>;
+  /** Waits `ms`, or less when `signal` aborts first (a cancelled call must not wait out a Retry-After). */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
   now(): number;
   random(): number;
 }
 
+function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
 export const realClock: RetryClock = {
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  sleep: abortableSleep,
   now: () => Date.now(),
   random: () => Math.random(),
 };
@@ -43,11 +57,18 @@ export type AttemptOutcome =
   /** No (complete) response: reset, refused, header/body timeout, truncated body. */
   | { kind: 'network'; reason: string }
   /** The call's overall deadline passed: nothing is left to retry with. */
-  | { kind: 'deadline' };
+  | { kind: 'deadline' }
+  /** The caller cancelled the call: nothing more may be sent. */
+  | { kind: 'cancelled' };
 
 export type RetryDecision =
   | { retry: true; delayMs: number }
-  | { retry: false; why: 'not_retryable' | 'attempts_exhausted' | 'wait_budget_exhausted'; retryAfterMs?: number };
+  | {
+      retry: false;
+      /** `deadline`: the wait would end after the call's deadline, so it is not started. */
+      why: 'not_retryable' | 'attempts_exhausted' | 'wait_budget_exhausted' | 'deadline';
+      retryAfterMs?: number;
+    };
 
 const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
 
@@ -68,7 +89,7 @@ export function backoffDelay(attempt: number, policy: RetryPolicy, random: () =>
 }
 
 export function isRetryable(method: HttpMethod, outcome: AttemptOutcome): boolean {
-  if (outcome.kind === 'deadline') return false;
+  if (outcome.kind === 'deadline' || outcome.kind === 'cancelled') return false;
   if (outcome.kind === 'response') {
     if (outcome.status === 429) return true; // rejected before processing: safe even for POST
     return method !== 'POST' && RETRYABLE_STATUS.has(outcome.status);
@@ -80,6 +101,7 @@ export function isRetryable(method: HttpMethod, outcome: AttemptOutcome): boolea
 /**
  * @param attempt the 1-based number of the attempt that produced `outcome`
  * @param waitedMs time already spent waiting between attempts of this call
+ * @param deadlineAt the call's deadline on `clock`; a wait that would end after it is not started
  */
 export function decideRetry(
   method: HttpMethod,
@@ -88,12 +110,15 @@ export function decideRetry(
   waitedMs: number,
   policy: RetryPolicy,
   clock: Pick<RetryClock, 'now' | 'random'>,
+  deadlineAt = Number.POSITIVE_INFINITY,
 ): RetryDecision {
   if (!isRetryable(method, outcome)) return { retry: false, why: 'not_retryable' };
   const retryAfterMs = outcome.kind === 'response' ? parseRetryAfter(outcome.retryAfter, clock.now()) : undefined;
   if (attempt >= policy.maxAttempts) return { retry: false, why: 'attempts_exhausted', retryAfterMs };
   const delayMs = retryAfterMs ?? backoffDelay(attempt, policy, clock.random);
   if (waitedMs + delayMs > policy.maxTotalWaitMs) return { retry: false, why: 'wait_budget_exhausted', retryAfterMs };
+  // Waiting and then having no time left for the attempt is worse than answering now with when to retry.
+  if (clock.now() + delayMs >= deadlineAt) return { retry: false, why: 'deadline', retryAfterMs: retryAfterMs ?? delayMs };
   return { retry: true, delayMs };
 }
 
@@ -105,6 +130,15 @@ export interface RetryRun<T> {
   /** Outcomes of the attempts before the last one. */
   earlier: AttemptOutcome[];
   final: RetryDecision;
+  /** The signal aborted during a wait: the retry that was due was not sent. */
+  interrupted: boolean;
+}
+
+export interface RetryLimits {
+  /** Cancellation and deadline: no attempt starts, and no wait goes on, once it aborts. */
+  signal?: AbortSignal;
+  /** The call's deadline on the clock. */
+  deadlineAt?: number;
 }
 
 /**
@@ -116,15 +150,18 @@ export async function runWithRetry<T>(
   attempt: (n: number) => Promise<{ value: T; outcome: AttemptOutcome }>,
   policy: RetryPolicy,
   clock: RetryClock,
+  limits: RetryLimits = {},
 ): Promise<RetryRun<T>> {
   const earlier: AttemptOutcome[] = [];
   let waitedMs = 0;
   for (let n = 1; ; n++) {
     const { value, outcome } = await attempt(n);
-    const decision = decideRetry(method, outcome, n, waitedMs, policy, clock);
-    if (!decision.retry) return { value, outcome, attempts: n, waitedMs, earlier, final: decision };
+    const decision = decideRetry(method, outcome, n, waitedMs, policy, clock, limits.deadlineAt);
+    if (!decision.retry) return { value, outcome, attempts: n, waitedMs, earlier, final: decision, interrupted: false };
     earlier.push(outcome);
-    await clock.sleep(decision.delayMs);
+    await clock.sleep(decision.delayMs, limits.signal);
     waitedMs += decision.delayMs;
+    // Checked after the wait, not only before it: a cancel during a Retry-After wait sends nothing more.
+    if (limits.signal?.aborted) return { value, outcome, attempts: n, waitedMs, earlier, final: decision, interrupted: true };
   }
 }

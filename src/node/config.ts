@@ -16,6 +16,10 @@ export interface CliConfig {
   readOnly: boolean;
   maxResponseChars: number;
   timeoutMs: number;
+  /** On shutdown, how long calls in flight may still finish before they are cut off. */
+  shutdownGraceMs: number;
+  /** stdio: a longer line is discarded and answered with an error. */
+  maxMessageBytes: number;
   logLevel: LogLevel;
   credentials: CredentialInput;
   accountId: string | undefined;
@@ -37,7 +41,9 @@ Options:
   --sandbox                   Serve demo data from the built-in Cloudflare API emulator (no account needed)
   --read-only                 Register only the read tools (also CLOUDFLARE_READ_ONLY=true)
   --max-response-chars <n>    Budget for one tool result (default ${DEFAULT_MAX_RESPONSE_CHARS})
-  --timeout-ms <n>            Deadline for one Cloudflare call, retries included (default 60000)
+  --timeout-ms <n>            Deadline for one tool call, requests and retry waits included (default 60000)
+  --shutdown-grace-seconds <n>  On exit (stdin closed, SIGTERM, SIGINT), calls in flight may finish this long (default 10)
+  --max-message-bytes <n>     stdio: longest JSON-RPC line; a longer one is discarded with an error (default 10485760)
   --log-level <level>         debug | info | warning | error (default info), logs go to stderr
   -h, --help                  Show this help
   -v, --version               Show the version
@@ -55,6 +61,12 @@ const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warning', 'error'];
 function nonEmpty(value: string | undefined): string | undefined {
   const trimmed = value?.trim();
   return trimmed ? trimmed : undefined;
+}
+
+/** 127.0.0.0/8, ::1 and localhost: the only hosts plain http may reach. */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
 function integerOption(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
@@ -81,6 +93,8 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
         'read-only': { type: 'boolean' },
         'max-response-chars': { type: 'string' },
         'timeout-ms': { type: 'string' },
+        'shutdown-grace-seconds': { type: 'string' },
+        'max-message-bytes': { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
@@ -108,6 +122,12 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
   if (parsedBase.protocol !== 'https:' && parsedBase.protocol !== 'http:') {
     throw new ConfigError('CLOUDFLARE_BASE_URL must use http or https.');
   }
+  // Credentials go in headers: over plain http they would cross the network readable by anyone on the path.
+  if (parsedBase.protocol === 'http:' && !isLoopbackHost(parsedBase.hostname)) {
+    throw new ConfigError(
+      `CLOUDFLARE_BASE_URL must use https for a host that is not this machine (got http://${parsedBase.host}); plain http is allowed only for loopback (127.0.0.1, ::1, localhost).`,
+    );
+  }
   const logLevel = (values['log-level'] ?? 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}.`);
 
@@ -119,6 +139,8 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
     readOnly: (values['read-only'] ?? false) || /^(1|true|yes)$/i.test(env.CLOUDFLARE_READ_ONLY ?? ''),
     maxResponseChars: integerOption('--max-response-chars', values['max-response-chars'], DEFAULT_MAX_RESPONSE_CHARS, 1_000, 1_000_000),
     timeoutMs: integerOption('--timeout-ms', values['timeout-ms'], 60_000, 1_000, 600_000),
+    shutdownGraceMs: integerOption('--shutdown-grace-seconds', values['shutdown-grace-seconds'], 10, 0, 600) * 1000,
+    maxMessageBytes: integerOption('--max-message-bytes', values['max-message-bytes'], 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     logLevel,
     credentials: {
       CLOUDFLARE_API_TOKEN: env.CLOUDFLARE_API_TOKEN,

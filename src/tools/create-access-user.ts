@@ -17,12 +17,8 @@ export default defineTool({
   },
   outputSchema: accessUserOutput,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
-  async handler({ account_id, email, name }, call) {
-    const response = await call.api({
-      method: 'POST',
-      path: ['accounts', call.accountId(account_id), 'access', 'users'],
-      body: name === undefined ? { email } : { email, name },
-    });
-    return trimAccessUser(response.result, { maxChars: call.maxResponseChars });
+  async handler({ account_id, email, name }, ctx) {
+    const response = await ctx.api.createAccessUser(ctx.accountId(account_id), { email, name });
+    return trimAccessUser(response.result, { maxChars: ctx.maxResponseChars });
   },
 });

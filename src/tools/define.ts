@@ -2,12 +2,14 @@
  * What a tool is: one definition per file, collected in ./index.ts.
  *
  * A tool declares its schemas, annotations and the token permission it needs,
- * and implements `handler` against a ToolCall. It knows nothing about
- * transports, credentials or how errors become isError results (./run.ts).
+ * and implements `handler` against its ToolContext (./context.ts). It knows
+ * nothing about transports, credentials or how errors become isError results
+ * (./run.ts).
  */
 import type { z } from 'zod';
-import type { ApiRequest, ApiResponse } from '../cloudflare/client.js';
 import type { Trimmed } from '../trim/index.js';
+import type { ToolContext } from './context.js';
+import type { ErrorHints } from './errors.js';
 
 /** Every hint is required, so no tool can leave a client guessing whether it is safe. */
 export interface RequiredAnnotations {
@@ -17,18 +19,8 @@ export interface RequiredAnnotations {
   openWorldHint: boolean;
 }
 
-/** What a handler may do during one call. */
-export interface ToolCall {
-  /** The account to act on: the argument, else the configured default; throws a ToolInputError when neither. */
-  accountId(argument: string | undefined): string;
-  /** Sends one API request with the call's credentials. */
-  api(request: Omit<ApiRequest, 'authHeaders'>): Promise<ApiResponse>;
-  /** Response budget in characters (the trimmer's maxChars). */
-  readonly maxResponseChars: number;
-}
-
-export interface ToolDefinition<Shape extends z.ZodRawShape = z.ZodRawShape, Output extends z.ZodObject = z.ZodObject> {
-  name: string;
+export interface ToolDefinition<Name extends string = string, Shape extends z.ZodRawShape = z.ZodRawShape, Output extends z.ZodObject = z.ZodObject> {
+  name: Name;
   title: string;
   /** Written for a model choosing a tool: what it returns, when to use it, which permission it needs. */
   description: string;
@@ -37,7 +29,11 @@ export interface ToolDefinition<Shape extends z.ZodRawShape = z.ZodRawShape, Out
   inputSchema: Shape;
   outputSchema: Output;
   annotations: RequiredAnnotations;
-  handler(args: z.infer<z.ZodObject<Shape>>, call: ToolCall): Promise<Trimmed>;
+  /** This tool's own next steps in error texts, where the defaults of ./errors.ts do not fit. */
+  errorHints?: ErrorHints;
+  // Method syntax on purpose: parameters of methods are checked bivariantly, so a tool with precise
+  // argument types still fits the registry's common ToolDefinition type without a cast.
+  handler(args: z.infer<z.ZodObject<Shape>>, context: ToolContext): Promise<Trimmed>;
 }
 
 /** A user-fixable problem found before any request (no account id, confirmation missing). */
@@ -45,9 +41,9 @@ export class ToolInputError extends Error {
   override readonly name = 'ToolInputError';
 }
 
-/** Identity function that keeps each tool's argument types precise. */
-export function defineTool<Shape extends z.ZodRawShape, Output extends z.ZodObject>(
-  definition: ToolDefinition<Shape, Output>,
-): ToolDefinition<Shape, Output> {
+/** Identity function that keeps each tool's name and argument types precise. */
+export function defineTool<const Name extends string, Shape extends z.ZodRawShape, Output extends z.ZodObject>(
+  definition: ToolDefinition<Name, Shape, Output>,
+): ToolDefinition<Name, Shape, Output> {
   return definition;
 }

@@ -20,15 +20,15 @@ export default defineTool({
   },
   outputSchema: deletedOutput,
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
-  async handler({ account_id, user_id, confirm }, call) {
-    const accountId = call.accountId(account_id);
+  async handler({ account_id, user_id, confirm }, ctx) {
+    const accountId = ctx.accountId(account_id);
     if (confirm !== true) {
       throw new ToolInputError(
         `Not deleted. This would permanently delete Zero Trust user ${user_id} from account ${accountId} and revoke their seats and tokens. ` +
           'Check it is the right user (get_access_user), then call delete_access_user again with confirm: true.',
       );
     }
-    const response = await call.api({ method: 'DELETE', path: ['accounts', accountId, 'access', 'users', user_id] });
+    const response = await ctx.api.deleteAccessUser(accountId, user_id);
     const data = response.deletedOnRetry
       ? { deleted: true, id: user_id, note: 'The first response was lost; a retry found the user already gone, so it was deleted.' }
       : { deleted: true, id: user_id };

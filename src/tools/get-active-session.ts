@@ -12,11 +12,8 @@ export default defineTool({
   inputSchema: { account_id: accountIdField, user_id: userIdField, nonce: nonceField, detail: detailField, fields: fieldsField },
   outputSchema: identityOutput,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
-  async handler({ account_id, user_id, nonce, detail, fields }, call) {
-    const response = await call.api({
-      method: 'GET',
-      path: ['accounts', call.accountId(account_id), 'access', 'users', user_id, 'active_sessions', nonce],
-    });
-    return trimIdentity(response.result, { detail, fields, maxChars: call.maxResponseChars });
+  async handler({ account_id, user_id, nonce, detail, fields }, ctx) {
+    const response = await ctx.api.getActiveSession(ctx.accountId(account_id), user_id, nonce);
+    return trimIdentity(response.result, { detail, fields, maxChars: ctx.maxResponseChars });
   },
 });

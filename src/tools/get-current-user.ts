@@ -12,8 +12,8 @@ export default defineTool({
   inputSchema: { fields: fieldsField },
   outputSchema: currentUserOutput,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
-  async handler({ fields }, call) {
-    const response = await call.api({ method: 'GET', path: ['user'] });
-    return trimCurrentUser(response.result, { fields, maxChars: call.maxResponseChars });
+  async handler({ fields }, ctx) {
+    const response = await ctx.api.getCurrentUser();
+    return trimCurrentUser(response.result, { fields, maxChars: ctx.maxResponseChars });
   },
 });

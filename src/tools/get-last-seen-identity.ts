@@ -12,11 +12,8 @@ export default defineTool({
   inputSchema: { account_id: accountIdField, user_id: userIdField, detail: detailField, fields: fieldsField },
   outputSchema: identityOutput,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
-  async handler({ account_id, user_id, detail, fields }, call) {
-    const response = await call.api({
-      method: 'GET',
-      path: ['accounts', call.accountId(account_id), 'access', 'users', user_id, 'last_seen_identity'],
-    });
-    return trimIdentity(response.result, { detail, fields, maxChars: call.maxResponseChars });
+  async handler({ account_id, user_id, detail, fields }, ctx) {
+    const response = await ctx.api.getLastSeenIdentity(ctx.accountId(account_id), user_id);
+    return trimIdentity(response.result, { detail, fields, maxChars: ctx.maxResponseChars });
   },
 });

@@ -14,8 +14,9 @@ import listActiveSessions from './list-active-sessions.js';
 import listFailedLogins from './list-failed-logins.js';
 import updateAccessUser from './update-access-user.js';
 
-// Each tool keeps its precise argument types in its own file; the registry only needs the common shape.
-export const allTools = [
+// Each tool keeps its precise argument types in its own file; `satisfies` checks every one against the
+// common shape without widening the tuple, so ToolName stays the union of the literal names.
+const registry = [
   getCurrentUser,
   listAccessUsers,
   getAccessUser,
@@ -26,17 +27,23 @@ export const allTools = [
   getActiveSession,
   getLastSeenIdentity,
   listFailedLogins,
-] as unknown as readonly ToolDefinition[];
+] as const satisfies readonly ToolDefinition[];
+
+export type ToolName = (typeof registry)[number]['name'];
+
+export const allTools: readonly ToolDefinition[] = registry;
 
 export interface ToolSelection {
   /** Register only tools whose readOnlyHint is true. */
   readOnly?: boolean;
 }
 
-export function selectTools(selection: ToolSelection = {}): readonly ToolDefinition[] {
-  return selection.readOnly ? allTools.filter((tool) => tool.annotations.readOnlyHint) : allTools;
+/** The one filtering point: what a server registers, from the registry or from the tools an embedder gives. */
+export function selectTools(selection: ToolSelection = {}, tools: readonly ToolDefinition[] = allTools): readonly ToolDefinition[] {
+  return selection.readOnly ? tools.filter((tool) => tool.annotations.readOnlyHint) : tools;
 }
 
-export { runTool, type ToolDeps, type CallNotifier } from './run.js';
+export { runTool } from './run.js';
+export { CallTracker, type CallChannel, type ToolContext, type ToolServices } from './context.js';
 export { ToolInputError, type ToolDefinition } from './define.js';
 export { compileTool } from './listing.js';

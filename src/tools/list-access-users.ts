@@ -20,12 +20,8 @@ export default defineTool({
   },
   outputSchema: userListOutput,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
-  async handler({ account_id, email, name, search, page, per_page, fields }, call) {
-    const response = await call.api({
-      method: 'GET',
-      path: ['accounts', call.accountId(account_id), 'access', 'users'],
-      query: { email, name, search, page, per_page },
-    });
-    return trimAccessUserList(response.result, response.resultInfo, { page, per_page }, { fields, maxChars: call.maxResponseChars });
+  async handler({ account_id, email, name, search, page, per_page, fields }, ctx) {
+    const response = await ctx.api.listAccessUsers(ctx.accountId(account_id), { email, name, search, page, per_page });
+    return trimAccessUserList(response.result, response.resultInfo, { page, per_page }, { fields, maxChars: ctx.maxResponseChars });
   },
 });

@@ -12,11 +12,8 @@ export default defineTool({
   inputSchema: { account_id: accountIdField, user_id: userIdField, fields: fieldsField },
   outputSchema: sessionListOutput,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
-  async handler({ account_id, user_id, fields }, call) {
-    const response = await call.api({
-      method: 'GET',
-      path: ['accounts', call.accountId(account_id), 'access', 'users', user_id, 'active_sessions'],
-    });
-    return trimSessionList(response.result, response.resultInfo, { fields, maxChars: call.maxResponseChars });
+  async handler({ account_id, user_id, fields }, ctx) {
+    const response = await ctx.api.listActiveSessions(ctx.accountId(account_id), user_id);
+    return trimSessionList(response.result, response.resultInfo, { fields, maxChars: ctx.maxResponseChars });
   },
 });

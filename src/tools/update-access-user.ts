@@ -17,12 +17,8 @@ export default defineTool({
   },
   outputSchema: accessUserOutput,
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
-  async handler({ account_id, user_id, email, name }, call) {
-    const response = await call.api({
-      method: 'PUT',
-      path: ['accounts', call.accountId(account_id), 'access', 'users', user_id],
-      body: { email, name },
-    });
-    return trimAccessUser(response.result, { maxChars: call.maxResponseChars });
+  async handler({ account_id, user_id, email, name }, ctx) {
+    const response = await ctx.api.updateAccessUser(ctx.accountId(account_id), user_id, { email, name });
+    return trimAccessUser(response.result, { maxChars: ctx.maxResponseChars });
   },
 });

@@ -73,7 +73,7 @@ export interface FaultCase {
 export const EVERY_ATTEMPT = 100;
 
 // ---------------------------------------------------------------------------
-// Expected texts (wording from src/cloudflare/errors.ts describeApiError)
+// Expected texts (wording from src/tools/errors.ts describeApiError)
 
 const CHECK_BEFORE_RETRY = String.raw`The create may or may not have happened: check with list_access_users \(email: matrix\.[\w.-]+@corp\.example\) before retrying\.`;
 

@@ -8,14 +8,14 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { LoggingMessageNotificationSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { resolveAuth, type CredentialInput } from '../../src/cloudflare/auth.js';
-import { CloudflareClient } from '../../src/cloudflare/client.js';
+import type { CredentialInput, CredentialSource } from '../../src/cloudflare/auth.js';
+import type { FetchLike } from '../../src/cloudflare/client.js';
 import type { RetryClock, RetryPolicy } from '../../src/cloudflare/retry.js';
-import { createLogger } from '../../src/log.js';
 import { createUndiciFetch } from '../../src/node/undici-fetch.js';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/sandbox/emulator.js';
-import { createServer } from '../../src/server.js';
-import type { ToolDeps } from '../../src/tools/index.js';
+import type { ServerOptions } from '../../src/server.js';
+import { runTool, type CallChannel, type ToolDefinition, type ToolServices } from '../../src/tools/index.js';
+import { wire, type Wired } from '../../src/wiring.js';
 
 // Distinctive values: the leak tests grep every output for them.
 export const TEST_TOKEN = 'cfut_LEAKCANARY_token_7f3a9c1e5b2d4f60';
@@ -50,7 +50,7 @@ export function fakeClock(start = Date.now()): FakeClock {
 }
 
 export interface HarnessOptions {
-  credentials?: CredentialInput;
+  credentials?: CredentialInput | CredentialSource;
   /** undefined: use the emulator's account; null: no default account. */
   defaultAccountId?: string | null;
   readOnly?: boolean;
@@ -60,6 +60,12 @@ export interface HarnessOptions {
   bodyTimeoutMs?: number;
   maxResponseBytes?: number;
   retry?: Partial<RetryPolicy>;
+  /** Wraps the undici fetch (e.g. to hide a header); the client still goes through the wiring. */
+  wrapFetch?: (fetch: FetchLike) => FetchLike;
+  /** Passed to createServer (e.g. test-only tools). */
+  server?: Omit<ServerOptions, 'readOnly'>;
+  /** Client capabilities the harness client declares (e.g. elicitation). */
+  clientCapabilities?: ConstructorParameters<typeof Client>[1];
   emulator?: EmulatorOptions;
   /** Reuse a running emulator instead of starting one. */
   sharedEmulator?: Emulator;
@@ -67,6 +73,7 @@ export interface HarnessOptions {
 
 export interface Harness {
   emulator: Emulator;
+  wired: Wired;
   mcp: Client;
   clock: FakeClock;
   /** Every stderr line the server logged. */
@@ -83,36 +90,60 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export interface BuiltDeps {
-  deps: ToolDeps;
+export interface BuiltWiring {
+  wired: Wired;
+  services: ToolServices;
   clock: FakeClock;
   logLines: string[];
+  /** runTool without an MCP client: a channel that cannot be cancelled, asks nothing and logs nowhere. */
+  run(tool: ToolDefinition, args: unknown, channel?: Partial<CallChannel>): ReturnType<typeof runTool>;
   closeNetwork(): Promise<void>;
 }
 
-/** The server's dependencies wired to an emulator, as the CLI would wire them, with a fake clock. */
-export function buildDeps(emulator: Emulator, options: HarnessOptions = {}): BuiltDeps {
+/** A CallChannel for calling runTool directly; override what a test needs (a signal, an elicit function). */
+export function detachedChannel(overrides: Partial<CallChannel> = {}): CallChannel {
+  return {
+    signal: new AbortController().signal,
+    identity: {},
+    notify: async () => {},
+    log: async () => {},
+    ...overrides,
+  };
+}
+
+/** The server's wiring (src/wiring.ts, as the CLI builds it) pointed at an emulator, with a fake clock. */
+export function buildWiring(emulator: Emulator, options: HarnessOptions = {}): BuiltWiring {
   const network = createUndiciFetch({
     headersTimeoutMs: options.headersTimeoutMs ?? 2_000,
     bodyTimeoutMs: options.bodyTimeoutMs ?? 2_000,
     connectTimeoutMs: 2_000,
   });
   const logLines: string[] = [];
-  const logger = createLogger((line) => logLines.push(line), 'debug');
   const clock = fakeClock();
-  const client = new CloudflareClient({
-    baseUrl: emulator.baseUrl,
-    fetch: network.fetch,
+  const wired = wire({
+    settings: {
+      baseUrl: emulator.baseUrl,
+      timeoutMs: options.timeoutMs ?? 20_000,
+      maxResponseChars: options.maxResponseChars ?? 24_000,
+      maxResponseBytes: options.maxResponseBytes,
+      defaultAccountId: options.defaultAccountId === null ? undefined : (options.defaultAccountId ?? emulator.accountId),
+      readOnly: options.readOnly ?? false,
+      logLevel: 'debug',
+      retry: options.retry,
+    },
+    fetch: options.wrapFetch ? options.wrapFetch(network.fetch) : network.fetch,
+    credentials: options.credentials ?? { CLOUDFLARE_API_TOKEN: TEST_TOKEN },
+    logSink: (line) => logLines.push(line),
     clock,
-    logger,
-    timeoutMs: options.timeoutMs ?? 20_000,
-    maxResponseBytes: options.maxResponseBytes,
-    retry: options.retry,
   });
-  const auth = resolveAuth(options.credentials ?? { CLOUDFLARE_API_TOKEN: TEST_TOKEN });
-  const defaultAccountId = options.defaultAccountId === null ? undefined : (options.defaultAccountId ?? emulator.accountId);
-  const deps: ToolDeps = { client, auth, defaultAccountId, maxResponseChars: options.maxResponseChars ?? 24_000, logger };
-  return { deps, clock, logLines, closeNetwork: () => network.close() };
+  return {
+    wired,
+    services: wired.services,
+    clock,
+    logLines,
+    run: (tool, args, channel) => runTool(tool, args, wired.services, detachedChannel(channel)),
+    closeNetwork: () => network.close(),
+  };
 }
 
 export function startTestEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
@@ -121,9 +152,9 @@ export function startTestEmulator(options: EmulatorOptions = {}): Promise<Emulat
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const emulator = options.sharedEmulator ?? (await startTestEmulator(options.emulator));
-  const { deps, clock, logLines, closeNetwork } = buildDeps(emulator, options);
-  const server = createServer(deps, { readOnly: options.readOnly });
-  const mcp = new Client({ name: 'harness', version: '1.0.0' });
+  const { wired, clock, logLines, closeNetwork } = buildWiring(emulator, options);
+  const server = wired.createServer(options.server);
+  const mcp = new Client({ name: 'harness', version: '1.0.0' }, options.clientCapabilities);
   const notifications: unknown[] = [];
   mcp.setNotificationHandler(LoggingMessageNotificationSchema, (notification) => {
     notifications.push(notification.params);
@@ -140,6 +171,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
 
   return {
     emulator,
+    wired,
     mcp,
     clock,
     logLines,
