@@ -9,19 +9,18 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Emulator } from '../src/sandbox/emulator.js';
-import { createServer } from '../src/server.js';
 import { allowedHostsFor, serveHttp, type HttpHandle } from '../src/transports/http.js';
-import { buildDeps, startTestEmulator, TEST_TOKEN, textOf, type BuiltDeps } from './helpers/harness.js';
+import { buildWiring, startTestEmulator, TEST_TOKEN, textOf, type BuiltWiring } from './helpers/harness.js';
 import { cleanEnv, SOURCE_ENTRY, spawnServer, stop } from './helpers/spawn.js';
 
 let emulator: Emulator;
-let built: BuiltDeps;
+let built: BuiltWiring;
 let http: HttpHandle;
 
 beforeAll(async () => {
   emulator = await startTestEmulator();
-  built = buildDeps(emulator);
-  http = await serveHttp({ host: '127.0.0.1', port: 0, createServer: () => createServer(built.deps), logger: built.deps.logger });
+  built = buildWiring(emulator);
+  http = await serveHttp({ host: '127.0.0.1', port: 0, createServer: () => built.wired.createServer(), logger: built.wired.logger });
 });
 afterAll(async () => {
   await http.close();
@@ -94,6 +93,8 @@ describe('Streamable HTTP (/mcp)', () => {
     expect(good.status).toBe(200);
     const evilSse = await rawRequest('/sse', { host: `evil.example:${http.port}` });
     expect(evilSse.status).toBe(403);
+    const evilMessages = await rawRequest('/messages?sessionId=x', { ...headers, host: `evil.example:${http.port}` }, INITIALIZE);
+    expect(evilMessages.status).toBe(403);
   });
 
   it('answers requests without a session, with bad JSON, or for unknown sessions with clear errors', async () => {
@@ -103,16 +104,17 @@ describe('Streamable HTTP (/mcp)', () => {
     expect(noSession.body).toMatch(/initialize/);
     const badJson = await rawRequest('/mcp', headers, '{not json');
     expect(badJson.status).toBe(400);
+    expect(JSON.parse(badJson.body)).toMatchObject({ jsonrpc: '2.0', error: { code: -32700 }, id: null });
     const unknown = await rawRequest('/mcp', { ...headers, 'mcp-session-id': 'nope' }, JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }));
     expect(unknown.status).toBe(404);
   });
 
-  it('closes idle sessions and caps how many are open', async () => {
+  it('closes idle sessions, and makes room for a new one by closing the least recently used', async () => {
     const small = await serveHttp({
       host: '127.0.0.1',
       port: 0,
-      createServer: () => createServer(built.deps),
-      logger: built.deps.logger,
+      createServer: () => built.wired.createServer(),
+      logger: built.wired.logger,
       sessionIdleMs: 100,
       maxSessions: 1,
     });
@@ -127,21 +129,25 @@ describe('Streamable HTTP (/mcp)', () => {
           req.on('error', reject);
           req.end(INITIALIZE);
         });
+      const list = JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' });
+      const statusFor = (session: string) =>
+        new Promise<number>((resolve, reject) => {
+          const req = request(`${small.url}/mcp`, { method: 'POST', headers: { ...headers, 'mcp-session-id': session } }, (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          });
+          req.on('error', reject);
+          req.end(list);
+        });
       const first = await post();
       expect(first.status).toBe(200);
-      expect((await post()).status).toBe(503);
+      // Full of idle sessions: the new client gets in (it used to get 503 until the first went idle), the old one is gone.
+      const second = await post();
+      expect(second.status).toBe(200);
+      expect(await statusFor(first.session!)).toBe(404);
       await new Promise((resolve) => setTimeout(resolve, 400));
-      // The idle session was closed: its id is gone, and there is room for a new one.
-      const list = JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' });
-      const stale = await new Promise<number>((resolve, reject) => {
-        const req = request(`${small.url}/mcp`, { method: 'POST', headers: { ...headers, 'mcp-session-id': first.session! } }, (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-        });
-        req.on('error', reject);
-        req.end(list);
-      });
-      expect(stale).toBe(404);
+      // The idle session was swept: its id is gone too.
+      expect(await statusFor(second.session!)).toBe(404);
       expect((await post()).status).toBe(200);
     } finally {
       await small.close();
