@@ -21,6 +21,7 @@ import {
   type ServerNotification,
   type ServerRequest,
 } from '@modelcontextprotocol/sdk/types.js';
+import type { CredentialSource } from './cloudflare/auth.js';
 import { compileTool, runTool, selectTools, type CallChannel, type ToolDefinition, type ToolSelection, type ToolServices } from './tools/index.js';
 import { SERVER_NAME, SERVER_VERSION } from './version.js';
 
@@ -37,6 +38,8 @@ export interface ServerOptions extends ToolSelection {
   canAskClient?: boolean;
   /** The tools to serve instead of the registry's (tests and embedders); filtered like the registry. */
   tools?: readonly ToolDefinition[];
+  /** This server's (session's) own credential source, in place of the wiring's. */
+  credentials?: CredentialSource;
 }
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
@@ -58,6 +61,7 @@ export function createServer(services: ToolServices, options: ServerOptions = {}
   const tools = new Map(selectTools(options, options.tools).map((tool) => [tool.name, tool]));
   const listing = { tools: [...tools.values()].map((tool) => compileTool(tool).listing) };
   const canAskClient = options.canAskClient ?? true;
+  const sessionServices = options.credentials ? { ...services, credentials: options.credentials } : services;
   const server = new Server(
     { name: SERVER_NAME, version: SERVER_VERSION, title: 'Cloudflare Users' },
     // Logging is declared up front: the SDK refuses log notifications otherwise.
@@ -69,7 +73,7 @@ export function createServer(services: ToolServices, options: ServerOptions = {}
     if (!tool) {
       throw new McpError(ErrorCode.InvalidParams, `Unknown tool ${request.params.name}. Available: ${[...tools.keys()].join(', ')}`);
     }
-    return runTool(tool, request.params.arguments, services, callChannel(server, request, extra, canAskClient));
+    return runTool(tool, request.params.arguments, sessionServices, callChannel(server, request, extra, canAskClient));
   });
   return server;
 }

@@ -64,6 +64,8 @@ export interface HarnessOptions {
   wrapFetch?: (fetch: FetchLike) => FetchLike;
   /** Passed to createServer (e.g. test-only tools). */
   server?: Omit<ServerOptions, 'readOnly'>;
+  /** A clock of the test's own (e.g. one whose sleep waits for the test); default: fakeClock(). */
+  clock?: FakeClock;
   /** Client capabilities the harness client declares (e.g. elicitation). */
   clientCapabilities?: ConstructorParameters<typeof Client>[1];
   emulator?: EmulatorOptions;
@@ -119,7 +121,7 @@ export function buildWiring(emulator: Emulator, options: HarnessOptions = {}): B
     connectTimeoutMs: 2_000,
   });
   const logLines: string[] = [];
-  const clock = fakeClock();
+  const clock = options.clock ?? fakeClock();
   const wired = wire({
     settings: {
       baseUrl: emulator.baseUrl,
