@@ -30,4 +30,20 @@ describe('loadConfig', () => {
   it('reads CLOUDFLARE_READ_ONLY', () => {
     expect(loadConfig([], { CLOUDFLARE_READ_ONLY: 'true' }).readOnly).toBe(true);
   });
+
+  it.each(['http://api.example.com/client/v4', 'http://10.0.0.5:8080', 'http://[fe80::1]/'])('refuses plain http to a host that is not loopback: %s', (url) => {
+    expect(() => loadConfig([], { CLOUDFLARE_BASE_URL: url })).toThrow(/CLOUDFLARE_BASE_URL must use https/);
+  });
+
+  it.each(['http://127.0.0.1:9', 'http://127.8.9.10/x', 'http://localhost:8080', 'http://[::1]:9/', 'https://api.example.com'])('accepts %s', (url) => {
+    expect(loadConfig([], { CLOUDFLARE_BASE_URL: url }).baseUrl).toBe(url);
+  });
+
+  it('every limit has a flag and a default: shutdown grace and stdio message size', () => {
+    expect(loadConfig([], {})).toMatchObject({ shutdownGraceMs: 10_000, maxMessageBytes: 10 * 1024 * 1024, timeoutMs: 60_000 });
+    const set = loadConfig(['--shutdown-grace-seconds', '0', '--max-message-bytes', '4096'], {});
+    expect(set).toMatchObject({ shutdownGraceMs: 0, maxMessageBytes: 4096 });
+    expect(() => loadConfig(['--shutdown-grace-seconds=-1'], {})).toThrow(/--shutdown-grace-seconds must be a whole number from 0 to 600/);
+    expect(() => loadConfig(['--max-message-bytes', '10'], {})).toThrow(/--max-message-bytes must be a whole number from 1024/);
+  });
 });
