@@ -30,6 +30,8 @@ export interface ToolContext {
   readonly signal: AbortSignal;
   /** notifications/progress to the caller, when it sent a progressToken; nothing otherwise. */
   progress(done: number, total?: number, message?: string): Promise<void>;
+  /** Whether confirm() can reach a person: the client declared elicitation and the transport can ask. */
+  readonly canAsk: boolean;
   /** Asks the person (MCP elicitation) when the client can be asked; `unsupported` otherwise. */
   confirm(question: string): Promise<Confirmation>;
   /** A log notification to the calling client (stderr gets its own line through the logger). */
@@ -232,6 +234,7 @@ export function buildContext(toolName: string, services: ToolServices, channel: 
       return state.accountId;
     },
     signal,
+    canAsk: channel.elicit !== undefined,
     async progress(done, total, message) {
       if (channel.progressToken === undefined || signal.aborted) return;
       const params = { progressToken: channel.progressToken, progress: done, ...(total !== undefined ? { total } : {}), ...(message ? { message } : {}) };

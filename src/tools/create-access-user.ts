@@ -6,6 +6,7 @@ import { ZERO_TRUST_USERS_WRITE } from './permissions.js';
 export default defineTool({
   name: 'create_access_user',
   title: 'Create a Zero Trust user',
+  toolset: 'users',
   description:
     'Provision a Zero Trust user; returns it with its id. Sent once: retried only on rate limits. ' +
     `Needs ${ZERO_TRUST_USERS_WRITE}`,

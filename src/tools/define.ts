@@ -19,9 +19,15 @@ export interface RequiredAnnotations {
   openWorldHint: boolean;
 }
 
+/** Groups a server can be limited to (`--toolsets`): every tool belongs to exactly one. */
+export const TOOLSETS = ['account', 'users', 'sessions'] as const;
+export type Toolset = (typeof TOOLSETS)[number];
+
 export interface ToolDefinition<Name extends string = string, Shape extends z.ZodRawShape = z.ZodRawShape, Output extends z.ZodObject = z.ZodObject> {
   name: Name;
   title: string;
+  /** account: the token owner; users: Zero Trust users; sessions: a user's sessions, last-seen identity, failed logins. */
+  toolset: Toolset;
   /** Written for a model choosing a tool: what it returns, when to use it, which permission it needs. */
   description: string;
   /** Cloudflare token permission group (from the OpenAPI file's x-api-token-group), quoted in auth errors. */

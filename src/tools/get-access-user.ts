@@ -5,6 +5,7 @@ import { accountIdField, fieldsField, userIdField } from './fields.js';
 export default defineTool({
   name: 'get_access_user',
   title: 'Get a Zero Trust user',
+  toolset: 'users',
   description:
     'One Zero Trust user: email, name, seats, device count, last login, created/updated. ' +
     'Needs Access: Audit Logs Read.',

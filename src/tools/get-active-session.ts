@@ -5,6 +5,7 @@ import { accountIdField, detailField, fieldsField, nonceField, userIdField } fro
 export default defineTool({
   name: 'get_active_session',
   title: 'Get one active session',
+  toolset: 'sessions',
   description:
     'One session by nonce: devices, posture results, IP, country, IdP, WARP/Gateway, issued. ' +
     'Needs Access: Audit Logs Read.',

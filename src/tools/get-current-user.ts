@@ -5,6 +5,7 @@ import { fieldsField } from './fields.js';
 export default defineTool({
   name: 'get_current_user',
   title: 'Current Cloudflare user',
+  toolset: 'account',
   description:
     'The Cloudflare user owning the credentials: email, name, 2FA, suspension, accounts, roles. ' +
     'Use to check whose access this server has. Needs User Details Read.',

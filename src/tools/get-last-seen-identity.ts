@@ -5,6 +5,7 @@ import { accountIdField, detailField, fieldsField, userIdField } from './fields.
 export default defineTool({
   name: 'get_last_seen_identity',
   title: "User's last sign-in",
+  toolset: 'sessions',
   description:
     'How and where a Zero Trust user last signed in: devices, posture, IP, country, IdP, WARP/Gateway, time. ' +
     'Needs Access: Audit Logs Read.',

@@ -5,6 +5,7 @@ import { accountIdField, emailField, fieldsField, nameField, pageField, perPageF
 export default defineTool({
   name: 'list_access_users',
   title: 'List Zero Trust users',
+  toolset: 'users',
   description:
     'Zero Trust users: id, email, name, seats, devices, last login. Filter by exact email, name or search; ' +
     'paged (paging.next_page). Use to find a user_id by email. Needs Access: Audit Logs Read.',

@@ -5,6 +5,7 @@ import { accountIdField, fieldsField, userIdField } from './fields.js';
 export default defineTool({
   name: 'list_active_sessions',
   title: "User's active sessions",
+  toolset: 'sessions',
   description:
     "A Zero Trust user's active sessions: nonce, apps, issued, expires. " +
     'For device, IP, country, posture: get_active_session with a nonce. Needs Access: Audit Logs Read.',

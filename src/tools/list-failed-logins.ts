@@ -5,6 +5,7 @@ import { accountIdField, fieldsField, userIdField } from './fields.js';
 export default defineTool({
   name: 'list_failed_logins',
   title: "User's failed logins",
+  toolset: 'sessions',
   description:
     "A Zero Trust user's failed login attempts: time, app, Ray ID. Needs Access: Audit Logs Read.",
   permission: 'Access: Audit Logs Read',

@@ -5,6 +5,7 @@ import { accountIdField, emailField, nameField, userIdField } from './fields.js'
 export default defineTool({
   name: 'update_access_user',
   title: 'Rename a Zero Trust user',
+  toolset: 'users',
   description:
     "Overwrite a Zero Trust user's name. email must be the user's current email (it cannot change). " +
     'Needs Zero Trust: Seats Write.',
