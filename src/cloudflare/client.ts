@@ -9,14 +9,17 @@
 import { z } from 'zod';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
+import { RequestGate } from './concurrency.js';
 import { CloudflareApiError, type ApiErrorDetails, type CloudflareMessage } from './errors.js';
 import {
   DEFAULT_RETRY_POLICY,
   realClock,
   runWithRetry,
   type AttemptOutcome,
+  type AttemptReport,
   type HttpMethod,
   type RetryClock,
+  type RetryGate,
   type RetryPolicy,
   type RetryRun,
 } from './retry.js';
@@ -74,6 +77,27 @@ export interface ApiRequest {
   signal?: AbortSignal;
   /** The call's deadline on the client's clock; defaults to now + timeoutMs. */
   deadlineAt?: number;
+  /** Told after every attempt (for the caller's log); nothing is built for it when absent. */
+  onAttempt?: (attempt: UpstreamAttempt) => void;
+  /** The fan-out's shared wait (createGate): no attempt starts while it is closed, and a 429 closes it. */
+  gate?: RetryGate;
+}
+
+/** One attempt of a request, for a log: what happened and what comes next; never the URL, headers or body. */
+export interface UpstreamAttempt {
+  method: HttpMethod;
+  /** 1-based. */
+  attempt: number;
+  /** The HTTP status, when an answer came. */
+  status?: number;
+  /** No usable answer: the connection or body broke (network), the deadline passed, or the call was cancelled. */
+  failure?: 'network' | 'deadline' | 'cancelled';
+  /** How long the attempt took, on the client's clock. */
+  ms: number;
+  /** Answered 429: Cloudflare's rate limit. */
+  rateLimited: boolean;
+  /** The wait before the next attempt, when one follows. */
+  retryInMs?: number;
 }
 
 export interface ApiResponse {
@@ -123,6 +147,11 @@ export class CloudflareClient {
     this.maxResponseBytes = settings.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   }
 
+  /** A shared wait for the requests of one call's fan-outs, on this client's clock (see ./concurrency.ts). */
+  createGate(signal?: AbortSignal): RequestGate {
+    return new RequestGate(this.clock, signal);
+  }
+
   buildUrl(path: readonly string[], query?: ApiRequest['query']): string {
     for (const segment of path) {
       if (!SAFE_SEGMENT.test(segment) || segment === '.' || segment === '..') {
@@ -154,16 +183,20 @@ export class CloudflareClient {
     const limits = this.callLimits(req);
     let run: RetryRun<AttemptValue>;
     try {
+      // A request of a rate-limited fan-out waits before its first attempt too.
+      await req.gate?.ready();
       // A call cancelled (or out of time) before its first request sends nothing at all.
       if (limits.signal.aborted) throw this.abortError(req.method, limits.signal, 0, undefined);
       const init: FetchInit = { method: req.method, headers, body, signal: limits.signal, redirect: 'manual' };
-      run = await runWithRetry<AttemptValue>(req.method, (attempt) => this.attempt(url, init, attempt), this.policy, this.clock, limits);
+      const onAttempt = req.onAttempt && attemptObserver(req.method, req.onAttempt);
+      run = await runWithRetry<AttemptValue>(req.method, (attempt) => this.attempt(url, init, attempt), this.policy, this.clock, { ...limits, onAttempt, gate: req.gate });
     } finally {
       limits.release();
     }
+    const mayHaveApplied = [...run.earlier, run.outcome].some(mightHaveBeenApplied);
     if (run.interrupted) {
       const last = 'failure' in run.value ? run.value.failure : undefined;
-      throw this.abortError(req.method, limits.signal, run.attempts, last);
+      throw this.abortError(req.method, limits.signal, run.attempts, last, mayHaveApplied);
     }
     const { value, attempts } = run;
 
@@ -189,6 +222,7 @@ export class CloudflareClient {
         detail: value.failure.detail,
         attempts,
         retryAfterSeconds: retryAfterMs !== undefined ? Math.ceil(retryAfterMs / 1000) : undefined,
+        mayHaveApplied,
       });
     }
     return { status: value.status, result: value.envelope.result, resultInfo: value.envelope.result_info, attempts };
@@ -207,7 +241,13 @@ export class CloudflareClient {
   }
 
   /** What an aborted call reports: a timeout, or a cancellation; with the last upstream answer if any. */
-  private abortError(method: HttpMethod, signal: AbortSignal, attempts: number, last: CloudflareApiError | undefined): CloudflareApiError {
+  private abortError(
+    method: HttpMethod,
+    signal: AbortSignal,
+    attempts: number,
+    last: CloudflareApiError | undefined,
+    mayHaveApplied = false,
+  ): CloudflareApiError {
     const timedOut = isDeadlineAbort(signal);
     return new CloudflareApiError({
       kind: timedOut ? 'timeout' : 'cancelled',
@@ -215,6 +255,7 @@ export class CloudflareClient {
       status: last?.status,
       errors: last?.errors,
       attempts,
+      mayHaveApplied,
       detail: timedOut ? `no answer within ${Math.round(this.timeoutMs / 1000)} s` : 'the call was cancelled',
     });
   }
@@ -272,7 +313,7 @@ export class CloudflareClient {
     }
     const errors: CloudflareMessage[] = (envelope.errors ?? []).map((e) => ({ code: e.code, message: e.message }));
     if (status < 200 || status >= 300 || !envelope.success) {
-      return fail({ kind: 'api', status, errors }, outcome);
+      return fail({ kind: 'api', status, errors }, { ...outcome, refused: true });
     }
     if (envelope.result === undefined && init.method !== 'DELETE') {
       return fail({ kind: 'bad_response', status, detail: 'the response envelope has no result' }, outcome);
@@ -282,6 +323,32 @@ export class CloudflareClient {
 }
 
 class ResponseTooLargeError extends Error {}
+
+/** Turns the retry loop's report into the caller's UpstreamAttempt; an observer that throws cannot fail the request. */
+function attemptObserver(method: HttpMethod, onAttempt: (attempt: UpstreamAttempt) => void): (report: AttemptReport) => void {
+  return ({ attempt, outcome, decision, ms }) => {
+    const report: UpstreamAttempt = { method, attempt, ms, rateLimited: outcome.kind === 'response' && outcome.status === 429 };
+    if (outcome.kind === 'response') report.status = outcome.status;
+    else report.failure = outcome.kind;
+    if (decision.retry) report.retryInMs = decision.delayMs;
+    try {
+      onAttempt(report);
+    } catch {
+      // Logging must never change what a request does.
+    }
+  };
+}
+
+/**
+ * Whether an attempt may have changed something upstream: no (complete) answer, a success, a redirect,
+ * or a gateway's 502/504 (the request may have gone through behind it). A 4xx or other 5xx is a refusal.
+ */
+function mightHaveBeenApplied(outcome: AttemptOutcome): boolean {
+  if (outcome.kind !== 'response') return true;
+  if (outcome.status === 502 || outcome.status === 504) return true;
+  // A failure envelope (even at HTTP 200) is Cloudflare's refusal; an unreadable 2xx or a 3xx is not.
+  return !outcome.refused && outcome.status < 400;
+}
 
 /** Where a redirect pointed, as much as is safe to say: the host (or that it named none), never the path. */
 function redirectTarget(location: string | null, from: string): string {

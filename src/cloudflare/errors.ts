@@ -29,6 +29,11 @@ export interface ApiErrorDetails {
   retryAfterSeconds?: number;
   /** Short technical detail: network error code, body snippet. */
   detail?: string;
+  /**
+   * Whether any attempt may have been applied upstream: one that got no (complete) answer, a success, a
+   * redirect, or a gateway's 502/504. False when every attempt was answered with a refusal, or none was sent.
+   */
+  mayHaveApplied?: boolean;
 }
 
 export class CloudflareApiError extends Error {
@@ -39,6 +44,7 @@ export class CloudflareApiError extends Error {
   readonly attempts: number;
   readonly retryAfterSeconds: number | undefined;
   readonly detail: string | undefined;
+  readonly mayHaveApplied: boolean;
 
   constructor(details: ApiErrorDetails) {
     const codes = (details.errors ?? []).map((e) => `${e.code}: ${e.message}`).join('; ');
@@ -51,6 +57,7 @@ export class CloudflareApiError extends Error {
     this.attempts = details.attempts;
     this.retryAfterSeconds = details.retryAfterSeconds;
     this.detail = details.detail;
+    this.mayHaveApplied = details.mayHaveApplied ?? false;
   }
 
   hasCode(...codes: number[]): boolean {

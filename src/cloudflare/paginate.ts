@@ -50,28 +50,42 @@ export async function collectPages<T>(fetchPage: (page: number) => Promise<Fetch
   const items = Array.isArray(first.result) ? first.result : [];
   const totalCount = typeof first.resultInfo?.total_count === 'number' ? first.resultInfo.total_count : undefined;
   const bound = pageUpperBound(first.resultInfo, perPage);
-  const reportedBound = Number.isFinite(bound) ? bound : undefined;
-  await options.onPage?.(1, reportedBound);
+  await options.onPage?.(1, Number.isFinite(bound) ? bound : undefined);
   const lastNeeded = Math.min(bound, Math.ceil(maxItems / perPage), MAX_PAGES);
   const pages = new Map<number, T[]>([[1, items]]);
   /** The last page that exists as far as we know: the bound, or the first short page seen. */
   let end = items.length < perPage ? 1 : lastNeeded;
+  /** Whether `end` is known (a real bound or a short page), not just the MAX_PAGES safety cap. */
+  let endKnown = Number.isFinite(bound) || end === 1;
   let next = 2;
+  // One failed page fails the walk: the other workers start nothing more.
+  let failed = false;
   const worker = async (): Promise<void> => {
-    while (next <= end && !options.signal?.aborted) {
+    while (next <= end && !failed && !options.signal?.aborted) {
       const page = next++;
-      const fetched = await fetchPage(page);
+      let fetched: FetchedPage<T>;
+      try {
+        fetched = await fetchPage(page);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
       const rows = Array.isArray(fetched.result) ? fetched.result : [];
       pages.set(page, rows);
-      if (rows.length < perPage) end = Math.min(end, page);
-      await options.onPage?.(pages.size, Number.isFinite(end) ? end : reportedBound);
+      if (rows.length < perPage) {
+        end = Math.min(end, page);
+        endKnown = true;
+      }
+      await options.onPage?.(pages.size, endKnown ? end : undefined);
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
 
   const all: T[] = [];
-  for (let page = 1; page <= end && pages.has(page); page++) all.push(...pages.get(page)!);
-  // Complete when the walk reached the real end (a short page, or the bound) and maxItems cut nothing.
-  const reachedEnd = (pages.get(end)?.length ?? 0) < perPage || end >= bound;
+  let last = 0;
+  for (let page = 1; page <= end && pages.has(page); page++, last++) all.push(...pages.get(page)!);
+  // Complete when the walk reached the real end with no gap (a short page, or the bound) and maxItems cut
+  // nothing; a walk stopped by the signal is not complete.
+  const reachedEnd = !options.signal?.aborted && last === end && (pages.get(end)!.length < perPage || end >= bound);
   return { items: all.slice(0, maxItems), totalCount, pagesFetched: pages.size, complete: reachedEnd && all.length <= maxItems };
 }

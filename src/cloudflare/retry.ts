@@ -53,7 +53,8 @@ export const realClock: RetryClock = {
 
 /** What one attempt produced, as far as the policy cares. */
 export type AttemptOutcome =
-  | { kind: 'response'; status: number; retryAfter?: string | null }
+  /** `refused`: Cloudflare's envelope said the request failed (success: false), so nothing was applied. */
+  | { kind: 'response'; status: number; retryAfter?: string | null; refused?: boolean }
   /** No (complete) response: reset, refused, header/body timeout, truncated body. */
   | { kind: 'network'; reason: string }
   /** The call's overall deadline passed: nothing is left to retry with. */
@@ -139,6 +140,32 @@ export interface RetryLimits {
   signal?: AbortSignal;
   /** The call's deadline on the clock. */
   deadlineAt?: number;
+  /** Told of every attempt once its fate is decided (before any wait): for logging, must not throw. */
+  onAttempt?: (report: AttemptReport) => void;
+  /**
+   * Shared by the requests of one fan-out (src/cloudflare/concurrency.ts): a 429's wait is held on the gate
+   * (one wait for all of them, not one each), and no retry starts while the gate is closed.
+   */
+  gate?: RetryGate;
+}
+
+/** What runWithRetry needs of a fan-out's shared wait. */
+export interface RetryGate {
+  /** No request through the gate starts before now + ms. */
+  hold(ms: number): void;
+  /** Resolves once the gate is open. */
+  ready(): Promise<void>;
+}
+
+/** One attempt as the retry loop saw it. */
+export interface AttemptReport {
+  /** 1-based. */
+  attempt: number;
+  outcome: AttemptOutcome;
+  /** Whether a retry follows, after how long; or why not. */
+  decision: RetryDecision;
+  /** How long the attempt took, on the clock. */
+  ms: number;
 }
 
 /**
@@ -155,11 +182,17 @@ export async function runWithRetry<T>(
   const earlier: AttemptOutcome[] = [];
   let waitedMs = 0;
   for (let n = 1; ; n++) {
+    const started = clock.now();
     const { value, outcome } = await attempt(n);
+    const ms = clock.now() - started;
     const decision = decideRetry(method, outcome, n, waitedMs, policy, clock, limits.deadlineAt);
+    limits.onAttempt?.({ attempt: n, outcome, decision, ms });
     if (!decision.retry) return { value, outcome, attempts: n, waitedMs, earlier, final: decision, interrupted: false };
     earlier.push(outcome);
-    await clock.sleep(decision.delayMs, limits.signal);
+    // A rate limit is the account's, not this request's: its wait is the whole fan-out's.
+    if (limits.gate && outcome.kind === 'response' && outcome.status === 429) limits.gate.hold(decision.delayMs);
+    else await clock.sleep(decision.delayMs, limits.signal);
+    await limits.gate?.ready();
     waitedMs += decision.delayMs;
     // Checked after the wait, not only before it: a cancel during a Retry-After wait sends nothing more.
     if (limits.signal?.aborted) return { value, outcome, attempts: n, waitedMs, earlier, final: decision, interrupted: true };

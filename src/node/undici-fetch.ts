@@ -32,6 +32,8 @@ export function createUndiciFetch(settings: UndiciSettings = {}): UndiciFetch {
       headers: init.headers,
       body: init.body,
       signal: init.signal,
+      // Never followed: undici's default would send X-Auth-Key to whatever host a Location names.
+      redirect: init.redirect,
       dispatcher,
     });
     // undici's web-stream types differ nominally from lib.dom's; the runtime object is the same.

@@ -15,7 +15,9 @@ export type Fault =
   | { kind: 'success_false'; code?: number; message?: string }
   | { kind: 'missing_result' }
   | { kind: 'extra_fields' }
-  | { kind: 'huge'; bytes: number };
+  | { kind: 'huge'; bytes: number }
+  /** A 3xx with a Location header and a small HTML body; nothing is applied. */
+  | { kind: 'redirect'; status: 301 | 302 | 303 | 307 | 308; location: string };
 
 export interface FaultRule {
   fault: Fault;
@@ -82,6 +84,12 @@ export function htmlErrorPage(status: number): string {
     '</html>',
     '',
   ].join('\n');
+}
+
+/** The small page a server sends with a redirect; the target is escaped, never interpreted. */
+export function redirectPage(status: number, location: string): string {
+  const escaped = location.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return `<html><head><title>${status} ${STATUS_CODES[status] ?? 'Redirect'}</title></head><body><a href="${escaped}">moved here</a></body></html>\n`;
 }
 
 /** A body that starts like an envelope and stops mid-object: content-type says JSON, parsing fails. */

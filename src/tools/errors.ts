@@ -84,6 +84,11 @@ export function describeApiError(error: CloudflareApiError, ctx: ErrorContext): 
     case 'api':
     default:
       text = describeApiStatus(error, ctx);
+      // A gateway error, or an earlier attempt that went unanswered, leaves it open whether the write went through.
+      if (error.method !== 'GET' && error.mayHaveApplied) {
+        const check = error.method === 'POST' ? `list_access_users${ctx.email ? ` (email: ${ctx.email})` : ''}` : 'get_access_user';
+        text += ` The change may have been applied all the same (a gateway error, or an attempt without an answer): check with ${check} before trying again.`;
+      }
   }
   return text;
 }
@@ -116,7 +121,9 @@ function describeApiStatus(error: CloudflareApiError, ctx: ErrorContext): string
     return `Not found (${ids || 'no ids'}).${cloudflareSays(error)}${next}`;
   }
   if (status >= 500) {
-    return `Cloudflare API error (HTTP ${status}${attemptsText(error)}).${cloudflareSays(error)} The service may be degraded; try again shortly.`;
+    // A write that may have gone through gets "check first" (appended by describeApiError), not "try again".
+    const next = error.method !== 'GET' && error.mayHaveApplied ? '' : ' The service may be degraded; try again shortly.';
+    return `Cloudflare API error (HTTP ${status}${attemptsText(error)}).${cloudflareSays(error)}${next}`;
   }
   return `Cloudflare refused the request (HTTP ${status || 'n/a'}).${cloudflareSays(error)} Check the arguments against the tool's description.`;
 }

@@ -84,7 +84,12 @@ const TEXT = {
   httpOnce: (status: number, reason: string) =>
     new RegExp(String.raw`^Cloudflare API error \(HTTP ${status}\)\. Cloudflare said: ${10_000 + status} ${reason}\. The service may be degraded; try again shortly\.$`),
   http503Exhausted: /^Cloudflare API error \(HTTP 503, after 3 retries\)\. Cloudflare said: 10503 Service Unavailable\. The service may be degraded; try again shortly\.$/,
-  html502Post: /^Cloudflare API error \(HTTP 502\)\. The service may be degraded; try again shortly\.$/,
+  /** A create answered by a gateway's 502/504 may have gone through behind it: check, do not just retry. */
+  html502Post: new RegExp(String.raw`^Cloudflare API error \(HTTP 502\)\. The change may have been applied all the same \(a gateway error, or an attempt without an answer\): check with list_access_users \(email: matrix\.[\w.-]+@corp\.example\) before trying again\.$`),
+  postGateway: (status: number, reason: string) =>
+    new RegExp(
+      String.raw`^Cloudflare API error \(HTTP ${status}\)\. Cloudflare said: ${10_000 + status} ${reason}\. The change may have been applied all the same \(a gateway error, or an attempt without an answer\): check with list_access_users \(email: matrix\.[\w.-]+@corp\.example\) before trying again\.$`,
+    ),
   /** A create whose connection broke: never retried, and the user is told to check first. */
   postNoAnswer: (reason: string) => new RegExp(String.raw`^Could not get a complete response from the Cloudflare API \(${reason}\)\. ${CHECK_BEFORE_RETRY}$`),
   networkExhausted: (reason: string) =>
@@ -195,7 +200,7 @@ export const FAULT_MATRIX: readonly FaultCase[] = [
       fault: () => ({ kind: 'status', status }),
       times: 1,
       // A create is sent once: a 5xx may have been processed.
-      expect: { ...idempotent(ok([375])), POST: fail(TEXT.httpOnce(status, reason)) },
+      expect: { ...idempotent(ok([375])), POST: fail(status === 503 ? TEXT.httpOnce(status, reason) : TEXT.postGateway(status, reason)) },
     }),
   ),
   {
