@@ -13,7 +13,7 @@ import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../src/log.js';
-import { SessionTable, type TrackedSession } from '../src/transports/http-sessions.js';
+import { SessionTable, type TrackedSession } from '../src/http/sessions.js';
 import { serveHttp, type HttpHandle } from '../src/transports/http.js';
 
 describe('SessionTable', () => {

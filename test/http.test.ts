@@ -9,7 +9,8 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Emulator } from '../src/sandbox/emulator.js';
-import { allowedHostsFor, serveHttp, type HttpHandle } from '../src/transports/http.js';
+import { listedHostPolicy } from '../src/http/hosts.js';
+import { serveHttp, type HttpHandle } from '../src/transports/http.js';
 import { buildWiring, startTestEmulator, TEST_TOKEN, textOf, type BuiltWiring } from './helpers/harness.js';
 import { cleanEnv, SOURCE_ENTRY, spawnServer, stop } from './helpers/spawn.js';
 
@@ -29,7 +30,7 @@ afterAll(async () => {
 });
 
 async function exercise(client: Client) {
-  expect((await client.listTools()).tools).toHaveLength(10);
+  expect((await client.listTools()).tools).toHaveLength(13);
   const result = (await client.callTool({ name: 'list_access_users', arguments: { email: 'alice@corp.example' } })) as CallToolResult;
   expect(result.isError).toBeFalsy();
   expect(textOf(result)).toContain('alice@corp.example');
@@ -155,8 +156,10 @@ describe('Streamable HTTP (/mcp)', () => {
   });
 
   it('computes allowed hosts as exact host:port pairs', () => {
-    expect(allowedHostsFor('127.0.0.1', 8787).hosts).toEqual(['127.0.0.1:8787', 'localhost:8787', '[::1]:8787']);
-    expect(allowedHostsFor('::1', 9).hosts).toContain('[::1]:9');
+    const policy = listedHostPolicy('127.0.0.1', 8787);
+    expect(policy.kind === 'listed' && [...policy.hosts]).toEqual(['127.0.0.1:8787', 'localhost:8787', '[::1]:8787']);
+    const v6 = listedHostPolicy('::1', 9);
+    expect(v6.kind === 'listed' && [...v6.hosts]).toContain('[::1]:9');
   });
 });
 

@@ -1,60 +1,56 @@
 /**
- * HTTP transports on one node:http server:
- *   /mcp            Streamable HTTP, stateful (streamable-http.ts)
- *   GET /sse        legacy SSE stream, POST /messages?sessionId=… its messages (sse.ts)
- * Both build their Server from the same factory and share one session table
- * (http-sessions.ts) and its cap. Host/Origin is checked here, once, for every
- * path (http-guards.ts); the SDK transports' own, deprecated check is not used.
+ * The shared HTTP app (src/http/app.ts) served on Node: node:http through
+ * @hono/node-server, plus legacy SSE (sse.ts), which needs Node's response
+ * object and so lives here, beside the app, not in it. Also the Node-only
+ * chores: listening, the idle-session sweeper, closing connections.
  */
-import { createServer as createHttpServer, type IncomingMessage, type Server as NodeHttpServer, type ServerResponse } from 'node:http';
+import { createServer as createHttpServer, type Server as NodeHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { getRequestListener } from '@hono/node-server';
+import type { AccessSettings, AccessVerifierOptions } from '../http/access.js';
+import { createHttpApp, type HttpLimits } from '../http/app.js';
+import type { ServerFactory } from '../http/credentials.js';
+import { isLoopbackHost, listedHostPolicy } from '../http/hosts.js';
 import type { Logger } from '../log.js';
-import { allowedHostsFor, isAllowedHostAndOrigin, sendJsonRpcError, SERVER_ERROR, type AllowedHosts } from './http-guards.js';
-import { SessionTable } from './http-sessions.js';
-import { createSseHandlers, type SseHandlers } from './sse.js';
-import { createStreamableHttpHandler, type HttpHandler } from './streamable-http.js';
+import type { Redactor } from '../redact.js';
+import { createSseRoutes, nodeBindings } from './sse.js';
 
-export { allowedHostsFor } from './http-guards.js';
-
-export interface HttpOptions {
+export interface HttpOptions extends Partial<HttpLimits> {
   host: string;
   port: number;
-  createServer: () => Server;
+  createServer: ServerFactory;
   logger: Logger;
-  /** Request body cap for POST /mcp and POST /messages (JSON-RPC messages are small). Default 1 MiB. */
-  maxBodyBytes?: number;
-  /** Sessions (either transport) with nothing in flight unused this long are closed. Default 30 min. */
-  sessionIdleMs?: number;
-  /**
-   * At most this many sessions at once, Streamable HTTP and SSE together. Beyond it the least recently
-   * used idle session is closed; only if every session is busy does a new one get 503. Default 100.
-   */
-  maxSessions?: number;
+  /** The wiring's Redactor, so error lines never carry the server's own secrets. */
+  redactor?: Redactor;
+  /** Endpoint auth: `Authorization: Bearer <bearer>` on every request. */
+  bearer?: string | undefined;
+  /** Endpoint auth: a verified Cloudflare Access JWT on every request. */
+  access?: AccessSettings | undefined;
+  accessOptions?: AccessVerifierOptions;
+  /** Host header names beyond this server's loopback names (`host` any port, or `host:port`). */
+  allowedHosts?: readonly string[];
+  allowedOrigins?: readonly string[];
+  stateless?: boolean;
 }
 
 export interface HttpHandle {
   /** Base URL, e.g. http://127.0.0.1:8787 */
   url: string;
   port: number;
+  /** Shutdown began: no new session (a new initialize gets 503); sessions in flight keep being served. */
+  stopAccepting(): void;
+  /** Open sessions, Streamable HTTP and SSE together. */
+  sessionCount(): number;
   close(): Promise<void>;
 }
 
-interface Routes {
-  streamable: HttpHandler;
-  sse: SseHandlers;
-}
+/** On close: how long answers on their way out may take, before sessions close and then before connections are cut. */
+const CLOSE_SETTLE_MS = 2_000;
 
-const NOT_FOUND = JSON.stringify({ error: 'Not found. MCP endpoints: /mcp (Streamable HTTP), /sse + /messages (legacy SSE)' });
-
-function route(routes: Routes, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-  if (url.pathname === '/mcp') return routes.streamable(req, res);
-  if (url.pathname === '/sse' && req.method === 'GET') return routes.sse.openStream(req, res);
-  if (url.pathname === '/messages' && req.method === 'POST') return routes.sse.postMessage(req, res, url);
-  const found = url.pathname === '/healthz' && req.method === 'GET';
-  res.writeHead(found ? 200 : 404, { 'content-type': 'application/json' });
-  res.end(found ? '{"ok":true}' : NOT_FOUND);
-  return Promise.resolve();
+/** Node says when a response is done: its 'close' (sent, or the client went away); no body wrapper needed. */
+function whenResponseClosed(env: unknown, done: () => void): boolean {
+  nodeBindings(env).outgoing.once('close', done);
+  return true;
 }
 
 function listen(server: NodeHttpServer, port: number, host: string): Promise<number> {
@@ -68,48 +64,53 @@ function listen(server: NodeHttpServer, port: number, host: string): Promise<num
 }
 
 export async function serveHttp(options: HttpOptions): Promise<HttpHandle> {
-  const { logger } = options;
-  const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
-  const sessionIdleMs = options.sessionIdleMs ?? 30 * 60_000;
-  const table = new SessionTable({ maxSessions: options.maxSessions ?? 100, idleMs: sessionIdleMs, logger });
-  const shared = { table, createServer: options.createServer, maxBodyBytes };
-  const routes: Routes = { streamable: createStreamableHttpHandler(shared), sse: createSseHandlers(shared) };
-  // Empty until the port is known: nothing is accepted before then.
-  let allowed: AllowedHosts = { hosts: [], origins: [] };
-
-  const httpServer = createHttpServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (!isAllowedHostAndOrigin(req, allowed)) {
-      return sendJsonRpcError(res, 403, SERVER_ERROR, 'Forbidden: Host or Origin is not a loopback name of this server');
-    }
-    route(routes, req, res, url).catch((error: unknown) => {
-      logger.error('http request failed', { path: url.pathname, error: error instanceof Error ? error.message : String(error) });
-      sendJsonRpcError(res, 500, SERVER_ERROR, 'Internal server error');
-    });
+  const auth = { bearer: options.bearer, access: options.access };
+  // The CLI refuses this with a friendlier message first (src/node/config.ts); this is the last line.
+  if (!isLoopbackHost(options.host) && !auth.bearer && !auth.access) {
+    throw new Error(`refusing to serve ${options.host} without endpoint auth: set MCP_HTTP_BEARER or the Cloudflare Access options`);
+  }
+  // No request listener until the port (and so the Host policy) is known: nothing is answered before.
+  const httpServer = createHttpServer();
+  const port = await listen(httpServer, options.port, options.host);
+  const app = createHttpApp({
+    createServer: options.createServer,
+    logger: options.logger,
+    redactor: options.redactor,
+    auth,
+    accessOptions: options.accessOptions,
+    hostPolicy: listedHostPolicy(options.host, port, { hosts: options.allowedHosts, origins: options.allowedOrigins }),
+    limits: { maxBodyBytes: options.maxBodyBytes, sessionIdleMs: options.sessionIdleMs, maxSessions: options.maxSessions },
+    stateless: options.stateless,
+    legacy: createSseRoutes,
+    whenSent: whenResponseClosed,
   });
+  // The adapter's default: its lightweight Request/Response stand in for the globals (they still pass
+  // instanceof), which spares building a full web Response per answer; this alone is ~1.6× the calls/s.
+  httpServer.on('request', getRequestListener((request, env) => app.fetch(request, env), { overrideGlobalObjects: true }));
 
   // Sessions whose client vanished without closing would otherwise live as long as the process.
-  const sweeper = setInterval(() => table.sweep(), Math.min(60_000, Math.max(10, Math.floor(sessionIdleMs / 2))));
+  const { sessionIdleMs } = app.limits;
+  const sweeper = setInterval(() => app.sweep(), Math.min(60_000, Math.max(10, Math.floor(sessionIdleMs / 2))));
   sweeper.unref();
-
-  let port: number;
-  try {
-    port = await listen(httpServer, options.port, options.host);
-  } catch (error) {
-    clearInterval(sweeper);
-    throw error;
-  }
-  allowed = allowedHostsFor(options.host, port);
   const displayHost = options.host.includes(':') ? `[${options.host}]` : options.host;
 
   return {
     url: `http://${displayHost}:${port}`,
     port,
+    stopAccepting: () => app.stopAccepting(),
+    sessionCount: () => app.table.size,
     async close() {
       clearInterval(sweeper);
-      await table.closeAll();
-      httpServer.closeAllConnections();
-      await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      app.stopAccepting();
+      // Results of calls that just finished are still being written: let them out before sessions close.
+      await app.quiet(CLOSE_SETTLE_MS);
+      await app.closeSessions();
+      const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      httpServer.closeIdleConnections();
+      // Streams that just ended may still be flushing; a client that never reads is cut off after that.
+      const cutOff = setTimeout(() => httpServer.closeAllConnections(), CLOSE_SETTLE_MS);
+      await closed;
+      clearTimeout(cutOff);
     },
   };
 }

@@ -1,9 +1,14 @@
 /**
- * Legacy SSE: GET /sse opens a stream (one SDK Server per stream), POST
- * /messages?sessionId=… carries the client's messages. Sessions share the
- * SessionTable (and its cap) with Streamable HTTP.
+ * Legacy SSE (Node only: the SDK's SSE transport writes to Node's response
+ * object): GET /sse opens a stream (one SDK Server per stream), POST
+ * /messages?sessionId=… carries the client's messages. Plugged into the shared
+ * app (src/http/app.ts), which has already checked Host/Origin, endpoint auth
+ * and the credential headers, read the body under the cap and checked the
+ * session's binding. Sessions share the app's SessionTable (and its cap) with
+ * Streamable HTTP.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import {
@@ -14,8 +19,10 @@ import {
   type MessageExtraInfo,
   type RequestId,
 } from '@modelcontextprotocol/sdk/types.js';
-import { readJsonBody, sendBodyError, sendJsonRpcError, SERVER_ERROR } from './http-guards.js';
-import type { SessionTable, TrackedSession } from './http-sessions.js';
+import type { LegacyOpen, LegacyRoutes } from '../http/app.js';
+import { jsonRpcError, SERVER_ERROR } from '../http/body.js';
+import type { SessionBinding } from '../http/credentials.js';
+import type { SessionTable, TrackedSession } from '../http/sessions.js';
 
 /**
  * POST /messages is answered 202 as soon as the message is dispatched; the
@@ -69,12 +76,13 @@ class TrackedSseTransport extends SSEServerTransport {
 
 export class SseSession implements TrackedSession {
   readonly kind = 'sse';
+  private closing: Promise<void> | undefined;
+
   constructor(
     readonly transport: SSEServerTransport,
     readonly server: Server,
+    readonly binding: SessionBinding,
   ) {}
-
-  private closing: Promise<void> | undefined;
 
   /** Idempotent: eviction, the stream's end and shutdown may all ask. */
   close(): Promise<void> {
@@ -83,34 +91,35 @@ export class SseSession implements TrackedSession {
   }
 }
 
-export interface SseOptions {
-  table: SessionTable;
-  createServer: () => Server;
-  maxBodyBytes: number;
+interface NodeBindings {
+  incoming: IncomingMessage;
+  outgoing: ServerResponse;
 }
 
-export interface SseHandlers {
-  /** GET /sse */
-  openStream(req: IncomingMessage, res: ServerResponse): Promise<void>;
-  /** POST /messages?sessionId=… */
-  postMessage(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void>;
+/** What @hono/node-server passes as the app's env: Node's own request and response. */
+export function nodeBindings(env: unknown): NodeBindings {
+  if (typeof env === 'object' && env !== null && 'incoming' in env && 'outgoing' in env) {
+    const { incoming, outgoing } = env;
+    if (incoming instanceof IncomingMessage && outgoing instanceof ServerResponse) return { incoming, outgoing };
+  }
+  throw new Error('legacy SSE is served only by the Node HTTP server');
 }
 
-export function createSseHandlers(options: SseOptions): SseHandlers {
-  const { table } = options;
-
-  async function openStream(_req: IncomingMessage, res: ServerResponse): Promise<void> {
+export function createSseRoutes(table: SessionTable): LegacyRoutes {
+  async function openStream(_request: Request, env: unknown, open: LegacyOpen): Promise<Response> {
+    const { outgoing } = nodeBindings(env);
     let id = '';
-    const transport = new TrackedSseTransport('/messages', res, () => table.begin(id));
+    const transport = new TrackedSseTransport('/messages', outgoing, () => table.begin(id));
     id = transport.sessionId;
-    const server = options.createServer();
-    const session = new SseSession(transport, server);
+    const server = open.createServer();
+    const session = new SseSession(transport, server, open.binding);
     if (!table.add(id, session)) {
-      return sendJsonRpcError(res, 503, SERVER_ERROR, 'Every session is busy; retry shortly');
+      void server.close();
+      return jsonRpcError(503, SERVER_ERROR, 'Every session is busy; retry shortly', { 'retry-after': '1' });
     }
     // The session ends with its stream, whichever side closes it.
     transport.onclose = () => table.remove(id);
-    res.once('close', () => void session.close());
+    outgoing.once('close', () => void session.close());
     try {
       await server.connect(transport);
     } catch (error) {
@@ -118,21 +127,16 @@ export function createSseHandlers(options: SseOptions): SseHandlers {
       void session.close();
       throw error;
     }
+    // The transport wrote the stream's headers and keeps writing to Node's response itself.
+    return RESPONSE_ALREADY_SENT;
   }
 
-  async function postMessage(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const id = url.searchParams.get('sessionId') ?? '';
-    const session = table.get(id);
-    if (!(session instanceof SseSession)) {
-      return sendJsonRpcError(res, 404, SERVER_ERROR, 'Unknown or expired SSE session: open GET /sse again');
-    }
-    res.once('close', table.begin(id));
-    // Read and capped here: given no body, the SDK would read up to 4 MB itself.
-    const read = await readJsonBody(req, options.maxBodyBytes);
-    if (!read.ok) return sendBodyError(res, read);
-    // The SDK reads the request itself when the parsed body is null or undefined; it is already consumed.
-    if (read.value === null) return sendJsonRpcError(res, 400, -32600, 'Invalid Request: the body is null');
-    await session.transport.handlePostMessage(req, res, read.value);
+  async function postMessage(_request: Request, env: unknown, session: TrackedSession, body: unknown): Promise<Response> {
+    if (!(session instanceof SseSession)) return jsonRpcError(404, SERVER_ERROR, 'Unknown or expired SSE session: open GET /sse again');
+    const { incoming, outgoing } = nodeBindings(env);
+    outgoing.once('close', table.begin(session.transport.sessionId));
+    await session.transport.handlePostMessage(incoming, outgoing, body);
+    return RESPONSE_ALREADY_SENT;
   }
 
   return { openStream, postMessage };

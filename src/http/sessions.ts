@@ -4,12 +4,17 @@
  * session with nothing in flight is closed to make room: clients that open
  * sessions and never close them cannot lock everyone else out. Only when every
  * session is busy does a new one get refused.
+ *
+ * Portable (no Node API): the shared HTTP app owns it; legacy SSE (Node only) adds its sessions to it.
  */
 import type { Logger } from '../log.js';
+import type { SessionBinding } from './credentials.js';
 
 /** What the table needs from a session: closing it closes its transport and its server. */
 export interface TrackedSession {
   readonly kind: string;
+  /** The credentials and caller it was opened with; later requests must match (src/http/credentials.ts). */
+  readonly binding?: SessionBinding;
   close(): Promise<void>;
 }
 
@@ -38,6 +43,13 @@ export class SessionTable {
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /** Requests in flight across every session. */
+  inFlight(): number {
+    let count = 0;
+    for (const entry of this.entries.values()) count += entry.inFlight;
+    return count;
   }
 
   get(id: string): TrackedSession | undefined {
