@@ -235,9 +235,27 @@ function nowMicro(): string {
   return isoMicro(Date.now(), Number(process.hrtime.bigint() % 1000n));
 }
 
-/** Stable order the list endpoint pages through. */
-export function sortedUsers(data: SandboxData): AccessUser[] {
-  return [...data.users.values()].sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id));
+/** a < b by UTF-16 code units: for the ISO timestamps and lowercase hex ids sorted here, the order localeCompare gives, at a fraction of its cost. */
+function byCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Bumped by every create and delete: the sorted order is worked out again only when the set of users changed. */
+const membership = new WeakMap<SandboxData, number>();
+const sortedCache = new WeakMap<SandboxData, { version: number; users: readonly AccessUser[] }>();
+
+function membershipChanged(data: SandboxData): void {
+  membership.set(data, (membership.get(data) ?? 0) + 1);
+}
+
+/** Stable order the list endpoint pages through; cached, since every page needs it (5,000 users in the bench). */
+export function sortedUsers(data: SandboxData): readonly AccessUser[] {
+  const version = membership.get(data) ?? 0;
+  const cached = sortedCache.get(data);
+  if (cached?.version === version) return cached.users;
+  const users = [...data.users.values()].sort((a, b) => byCodeUnits(a.created_at, b.created_at) || byCodeUnits(a.id, b.id));
+  sortedCache.set(data, { version, users });
+  return users;
 }
 
 // ---------------------------------------------------------------------------
@@ -257,7 +275,8 @@ function listUsers(data: SandboxData, query: URLSearchParams): ApiResponse {
   const search = query.get('search')?.trim().toLowerCase() || undefined;
 
   const all = sortedUsers(data);
-  const matching = all.filter(
+  const filtered = email !== undefined || name !== undefined || search !== undefined;
+  const matching = !filtered ? all : all.filter(
     (user) =>
       (email === undefined || user.email.toLowerCase() === email) &&
       (name === undefined || user.name.toLowerCase().includes(name)) &&
@@ -305,6 +324,7 @@ function createUser(data: SandboxData, request: ApiRequest): ApiResponse {
     updated_at: now,
   };
   data.users.set(id, user);
+  membershipChanged(data);
   return ok(201, user);
 }
 
@@ -330,6 +350,7 @@ function updateUser(data: SandboxData, user: AccessUser, request: ApiRequest): A
 function deleteUser(data: SandboxData, user: AccessUser): ApiResponse {
   // Deleting a user also revokes its seats and sessions.
   data.users.delete(user.id);
+  membershipChanged(data);
   data.sessions.delete(user.id);
   data.lastSeenIdentities.delete(user.id);
   data.failedLogins.delete(user.id);

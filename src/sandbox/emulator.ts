@@ -9,7 +9,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { failure, handleApiRequest, type ApiCredentials, type ApiResponse, type Envelope } from './api.js';
-import { errorForStatus, FaultQueue, htmlErrorPage, MALFORMED_JSON_BODY, withExtraFields, writeHugeResponse, type Fault, type FaultRule } from './faults.js';
+import { errorForStatus, FaultQueue, htmlErrorPage, MALFORMED_JSON_BODY, redirectPage, withExtraFields, writeHugeResponse, type Fault, type FaultRule } from './faults.js';
 import { DEFAULT_SEED, DEFAULT_USER_COUNT, SANDBOX_ACCOUNT_ID, seedSandbox } from './seed.js';
 import type { SandboxState } from './types.js';
 
@@ -39,6 +39,8 @@ export interface EmulatorOptions {
   accountId?: string;
   seed?: number;
   userCount?: number;
+  /** A fixed delay before every answer (benchmarks: a network that is not a loopback). Default 0. */
+  latencyMs?: number;
 }
 
 export interface RecordedRequest {
@@ -58,6 +60,8 @@ export interface Emulator {
   /** Every request received since the last resetRequests(), in arrival order (faulted ones included). */
   readonly requests: RecordedRequest[];
   requestCount(): number;
+  /** The most requests ever being answered at once since the last resetRequests() (a client's real concurrency). */
+  maxInFlight(): number;
   /** Queues a fault; rules are matched in order, each match uses up one of its `times`. */
   inject(rule: FaultRule): void;
   clearFaults(): void;
@@ -135,6 +139,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const faults = new FaultQueue();
   const requests: RecordedRequest[] = [];
   let receivedCount = 0;
+  let inFlight = 0;
+  let peakInFlight = 0;
+  const latencyMs = Math.max(0, options.latencyMs ?? 0);
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
   let rayCounter = 0;
@@ -250,6 +257,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       case 'huge':
         writeHugeResponse(res, fault.bytes, headers).catch(() => res.destroy());
         return;
+      case 'redirect':
+        // Answered, not applied: whatever the method, the emulated account is unchanged.
+        sendRaw(res, fault.status, 'text/html; charset=UTF-8', redirectPage(fault.status, fault.location), { ...headers, location: fault.location });
+        return;
     }
   };
 
@@ -260,6 +271,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const url = req.url ?? '/';
     const record: RecordedRequest = { method, url, headers: { ...req.headers }, body: '' };
     receivedCount += 1;
+    // In flight from arrival until the answer is handed to the socket ('finish') or the connection goes ('close').
+    inFlight += 1;
+    peakInFlight = Math.max(peakInFlight, inFlight);
+    let settled = false;
+    const settle = () => {
+      if (!settled) inFlight -= 1;
+      settled = true;
+    };
+    res.once('finish', settle);
+    res.once('close', settle);
     requests.push(record);
     if (requests.length > MAX_RECORDED_REQUESTS) requests.shift();
     const fault = faults.take(method, url);
@@ -271,11 +292,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         resetSocket(req.socket);
         return;
       }
-      try {
-        respond(req, res, method, url, body, fault);
-      } catch {
-        res.destroy();
-      }
+      const answer = () => {
+        try {
+          respond(req, res, method, url, body, fault);
+        } catch {
+          res.destroy();
+        }
+      };
+      if (latencyMs > 0) later(latencyMs, answer);
+      else answer();
     });
   };
 
@@ -310,11 +335,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     credentials: { apiToken: credentials.apiToken, email: credentials.email, apiKey: credentials.apiKey },
     requests,
     requestCount: () => receivedCount,
+    maxInFlight: () => peakInFlight,
     inject: (rule) => faults.add(rule),
     clearFaults: () => faults.clear(),
     resetRequests: () => {
       requests.length = 0;
       receivedCount = 0;
+      peakInFlight = inFlight;
     },
     state: data,
     close: () => {

@@ -39,7 +39,7 @@ export async function requireConfirmation(ctx: ToolContext, action: DestructiveA
   const answer = await ctx.confirm(question);
   if (answer === 'confirmed') return 'asked';
   if (answer === 'declined') throw new ToolInputError(`${action.notDone} The person declined when asked: "${question}" Nothing was changed.`);
-  if (answer === 'cancelled') throw new ToolInputError(`${action.notDone} The person cancelled the confirmation. Nothing was changed.`);
+  if (answer === 'cancelled') throw new ToolInputError(`${action.notDone} The confirmation was cancelled, or not answered before the call ended. Nothing was changed.`);
   // The client stopped being able to ask between the check and the question: fail closed.
   throw new ToolInputError(`${action.notDone} The confirmation could not be asked. Nothing was changed.`);
 }

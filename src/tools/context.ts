@@ -10,13 +10,15 @@
  */
 import type { ElicitRequestFormParams, ElicitResult, ServerNotification } from '@modelcontextprotocol/sdk/types.js';
 import type { CallIdentity, ResolvedAuth } from '../cloudflare/auth.js';
-import { deadlineReason, type ApiResponse, type CloudflareClient } from '../cloudflare/client.js';
+import { deadlineReason, type ApiResponse, type CloudflareClient, type UpstreamAttempt } from '../cloudflare/client.js';
+import { Limiter, settleAll } from '../cloudflare/concurrency.js';
 import { cloudflareEndpoints, type CloudflareEndpoints, type EndpointRequest } from '../cloudflare/endpoints.js';
 import { CloudflareApiError } from '../cloudflare/errors.js';
 import type { RetryClock } from '../cloudflare/retry.js';
 import type { Logger, LogLevel } from '../log.js';
 import type { Redactor } from '../redact.js';
 import { ToolInputError } from './define.js';
+import { scopedUserCache, type ScopedUserCache, type UserCache } from './user-cache.js';
 
 /** What the person answered when asked to confirm; `unsupported` when this client cannot be asked. */
 export type Confirmation = 'confirmed' | 'declined' | 'cancelled' | 'unsupported';
@@ -38,6 +40,15 @@ export interface ToolContext {
   log(level: LogLevel, data: Record<string, unknown>): Promise<void>;
   /** Response budget in characters (the trimmer's maxChars). */
   readonly maxResponseChars: number;
+  /** Requests of this call in flight at once, at most (`--max-concurrency`): every fan-out of the call shares it. */
+  readonly maxConcurrency: number;
+  /**
+   * Runs `task` per item, at most maxConcurrency at a time, and settles them all in order (one failure does
+   * not stop the rest). The call's requests share one limit and one rate-limit wait (src/cloudflare/concurrency.ts).
+   */
+  fanOut<T, R>(items: readonly T[], task: (item: T, index: number) => Promise<R>): Promise<PromiseSettledResult<R>[]>;
+  /** Email → user id resolutions for this call's credential (./user-cache.ts, used by ./resolve-user.ts). */
+  readonly userCache: ScopedUserCache;
 }
 
 /** What the server passes for one request, taken from the SDK's request handler `extra`. */
@@ -48,7 +59,7 @@ export interface CallChannel {
   progressToken?: string | number | undefined;
   notify(notification: ServerNotification): Promise<void>;
   /** Present only when the client declared elicitation and the transport can carry a server request. */
-  elicit?: ((params: ElicitRequestFormParams) => Promise<ElicitResult>) | undefined;
+  elicit?: ((params: ElicitRequestFormParams, options: { signal: AbortSignal; timeoutMs: number }) => Promise<ElicitResult>) | undefined;
   /** A logging notification to this request's session. */
   log(level: LogLevel, data: Record<string, unknown>): Promise<void>;
 }
@@ -68,6 +79,10 @@ export interface ToolServices {
   /** The client's clock: deadlines are measured on it so that injected clocks stay consistent. */
   clock: Pick<RetryClock, 'now'>;
   calls: CallTracker;
+  /** Requests one call may have in flight at once (`--max-concurrency`, default 4). */
+  maxConcurrency: number;
+  /** Email → user id per account and credential; every write through this server drops its account's entries. */
+  userCache: UserCache;
 }
 
 export const ACCOUNT_ID_HELP =
@@ -145,10 +160,28 @@ function writeOutcome(error: unknown): { outcome: string; status?: number | unde
   if (!(error instanceof CloudflareApiError)) return { outcome: 'unknown' };
   const { status, attempts } = error;
   if (attempts === 0) return { outcome: 'not_sent', attempts };
-  // An error answer from Cloudflare means the write was refused; anything else (no answer, cut off, a
-  // redirect, an unreadable 2xx) leaves it open whether it was applied.
-  if (error.kind === 'api' && status !== undefined && status >= 400) return { outcome: 'failed', status, attempts };
+  // Every attempt was answered with a refusal: nothing was applied. Otherwise (an attempt got no answer,
+  // was cut off, redirected, or answered in a way that may hide a success) it is open.
+  if (!error.mayHaveApplied && status !== undefined && status >= 400) return { outcome: 'failed', status, attempts };
   return { outcome: 'unknown', status, attempts };
+}
+
+/**
+ * One upstream attempt as the calling client sees it in its log: method, path template (never the filled
+ * path), status or failure, ms, attempt. Rate limits and retries are warnings; the rest is debug.
+ */
+function attemptSummary(toolName: string, request: EndpointRequest, attempt: UpstreamAttempt): { level: LogLevel; data: Record<string, unknown> } {
+  const msg = attempt.rateLimited ? 'cloudflare rate limit' : attempt.retryInMs !== undefined ? 'cloudflare retry' : 'cloudflare request';
+  const data = {
+    msg,
+    tool: toolName,
+    request: `${request.method} ${request.operation.template}`,
+    ...(attempt.status !== undefined ? { status: attempt.status } : { failure: attempt.failure }),
+    ms: attempt.ms,
+    attempt: attempt.attempt,
+    ...(attempt.retryInMs !== undefined ? { retry_in_ms: attempt.retryInMs } : {}),
+  };
+  return { level: msg === 'cloudflare request' ? 'debug' : 'warning', data };
 }
 
 interface CallState {
@@ -194,6 +227,9 @@ export function buildContext(toolName: string, services: ToolServices, channel: 
   const state: CallState = { accountId: undefined, lastStatus: undefined };
   const { signal, release } = callSignal(channel, tracked, services.timeoutMs);
   const deadlineAt = services.clock.now() + services.timeoutMs;
+  // One limit and one rate-limit wait for every request of this call, however many fan-outs it runs.
+  const limiter = new Limiter(services.maxConcurrency);
+  const gate = services.client.createGate(signal);
 
   const log = async (level: LogLevel, data: Record<string, unknown>): Promise<void> => {
     await channel.log(level, redactor.value(data)).catch(() => {});
@@ -205,23 +241,40 @@ export function buildContext(toolName: string, services: ToolServices, channel: 
       request: `${request.method} ${request.operation.template}`,
       ...request.subject,
       ...result,
+      // Who asked for the write, when endpoint auth knows (Cloudflare Access); the credentials alone may be shared.
+      ...(channel.identity.actor !== undefined ? { actor: channel.identity.actor } : {}),
     };
     logger.info('audit', record);
     await log('info', { msg: 'audit', ...record });
+  };
+
+  // After any write, applied or maybe applied: resolutions of that account may name a user that changed or went.
+  const forgetResolutions = (request: EndpointRequest): void => {
+    if (request.subject.account_id !== undefined) services.userCache.dropAccount(request.subject.account_id);
   };
 
   const send = async (request: EndpointRequest): Promise<ApiResponse> => {
     if (auth.kind === 'none') throw new ToolInputError(auth.message);
     const write = request.method !== 'GET';
     let response: ApiResponse;
+    const summaries: Promise<void>[] = [];
+    const onAttempt = (attempt: UpstreamAttempt): void => {
+      const { level, data } = attemptSummary(toolName, request, attempt);
+      summaries.push(log(level, data));
+    };
     try {
-      response = await services.client.request({ ...request, authHeaders: auth.headers, signal, deadlineAt });
+      // The attempts' summaries are out before the audit line and the result (log() never rejects).
+      response = await limiter
+        .run(() => services.client.request({ ...request, authHeaders: auth.headers, signal, deadlineAt, onAttempt, gate }))
+        .finally(() => Promise.all(summaries));
     } catch (error) {
       if (error instanceof CloudflareApiError) state.lastStatus = error.status;
+      if (write) forgetResolutions(request);
       if (write) await audit(request, writeOutcome(error));
       throw error;
     }
     state.lastStatus = response.status;
+    if (write) forgetResolutions(request);
     if (write) await audit(request, { outcome: response.deletedOnRetry ? 'deleted_on_retry' : 'ok', status: response.status, attempts: response.attempts });
     return response;
   };
@@ -242,13 +295,24 @@ export function buildContext(toolName: string, services: ToolServices, channel: 
     },
     async confirm(question) {
       if (!channel.elicit) return 'unsupported';
-      // No `mode`: clients on the 2025-06-18 spec know only form elicitation, and take params without it.
-      const answer = await channel.elicit({ message: question, requestedSchema: CONFIRM_SCHEMA });
+      // The question is withdrawn when the call ends (deadline, cancel, shutdown); an unanswered question is
+      // not a yes.
+      let answer: ElicitResult;
+      try {
+        // No `mode`: clients on the 2025-06-18 spec know only form elicitation, and take params without it.
+        answer = await channel.elicit({ message: question, requestedSchema: CONFIRM_SCHEMA }, { signal, timeoutMs: services.timeoutMs });
+      } catch (error) {
+        if (signal.aborted) return 'cancelled';
+        throw error;
+      }
       if (answer.action === 'accept') return answer.content?.confirm === true ? 'confirmed' : 'declined';
       return answer.action === 'decline' ? 'declined' : 'cancelled';
     },
     log,
     maxResponseChars: services.maxResponseChars,
+    maxConcurrency: limiter.limit,
+    fanOut: (items, task) => settleAll(items, limiter.limit, task),
+    userCache: scopedUserCache(services.userCache, auth),
   };
   return { context, redactor, logger, auth, state, release };
 }

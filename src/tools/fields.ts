@@ -2,7 +2,9 @@
  * Input fields shared by the tools. Patterns are the guard that keeps ids
  * from ever becoming path tricks (`..`, `a/b`, `%2e%2e`): encoding alone
  * is not enough. Kept short on purpose: every byte is read by the model on
- * every turn, and zod's built-in uuid/email patterns are long.
+ * every turn, and zod's built-in uuid/email patterns are long. The rules
+ * every tool repeats (account_id, user_id) are checked with refine: enforced
+ * the same, but not spelled out in each tool's listed schema.
  */
 import { z } from 'zod';
 
@@ -11,16 +13,38 @@ function typeError(field: string, expected: string) {
   return (issue: { input?: unknown }) => (issue.input === undefined ? `${field} is required` : `${field} must be ${expected}`);
 }
 
+// Enforced, not advertised (as userRefField): the pattern would be repeated in all 13 tools' schemas.
 export const accountIdField = z
   .string({ error: typeError('account_id', 'a string of 32 lowercase hex characters') })
-  .regex(/^[0-9a-f]{32}$/, 'account_id must be 32 lowercase hex characters (the Account ID from the Cloudflare dashboard)')
+  .refine((value) => /^[0-9a-f]{32}$/.test(value), 'account_id must be 32 lowercase hex characters (the Account ID from the Cloudflare dashboard)')
   .optional()
   .describe('Omit: default account');
 
-export const userIdField = z
-  .string({ error: typeError('user_id', 'a UUID string') })
-  .regex(/^[\da-f]{8}(-[\da-f]{4}){3}-[\da-f]{12}$/, 'user_id must be a lowercase UUID like 0c6a2f5e-1b7d-4c3e-9f1a-2b3c4d5e6f70')
-  .describe('From list_access_users');
+const UUID_PATTERN = /^[\da-f]{8}(-[\da-f]{4}){3}-[\da-f]{12}$/;
+/** An email with nothing of a path or URL in it: no slash, backslash, percent, `?`, `#` or control character. */
+const REF_EMAIL_PATTERN = /^[^\s\p{Cc}@/\\%?#]+@[^\s\p{Cc}@/\\%?#]+\.[^\s\p{Cc}@/\\%?#]+$/u;
+
+export function isUserUuid(value: string): boolean {
+  return UUID_PATTERN.test(value);
+}
+
+/**
+ * A user named by a lowercase UUID or by the user's email (./resolve-user.ts turns an email into the UUID).
+ * The rule is enforced, not advertised (as textField): the schema every model reads stays one short line,
+ * and nothing but a UUID or an email passes, so `..`, `a/b`, `%2e%2e` never reach a path.
+ */
+export function userRefField(field: string, { inList = false } = {}) {
+  // In a list the error's path names the item (users.2); it is shown only when the text does not name the list.
+  const from = inList ? '' : ' (from list_access_users)';
+  return z
+    .string({ error: typeError(field, 'a UUID or an email string') })
+    .refine(
+      (value) => UUID_PATTERN.test(value) || (value.length <= 254 && REF_EMAIL_PATTERN.test(value)),
+      `${field} must be a lowercase UUID like 0c6a2f5e-1b7d-4c3e-9f1a-2b3c4d5e6f70${from} or the user's email address`,
+    );
+}
+
+export const userIdField = userRefField('user_id').describe('UUID or email');
 
 export const nonceField = z
   .string({ error: typeError('nonce', 'a string') })
@@ -32,6 +56,11 @@ export const emailField = z
   .string({ error: typeError('email', 'a string') })
   .max(254, 'email must be at most 254 characters')
   .regex(EMAIL_PATTERN, 'email must be an email address like jdoe@example.com');
+
+/** emailField's rule, enforced but not advertised: for batch items, where the schema is repeated for nothing. */
+export const itemEmailField = z
+  .string({ error: typeError('email', 'a string') })
+  .refine((value) => value.length <= 254 && EMAIL_PATTERN.test(value), 'email must be an email address like jdoe@example.com (at most 254 characters)');
 
 /** Free text with a length check that is enforced but not advertised (see fieldsField). */
 export function textField(field: string, maxLength = 200) {

@@ -1,6 +1,7 @@
 import { accessUserOutput, trimAccessUser } from '../trim/index.js';
 import { defineTool } from './define.js';
 import { accountIdField, fieldsField, userIdField } from './fields.js';
+import { resolveUser } from './resolve-user.js';
 
 export default defineTool({
   name: 'get_access_user',
@@ -14,7 +15,10 @@ export default defineTool({
   outputSchema: accessUserOutput,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   async handler({ account_id, user_id, fields }, ctx) {
-    const response = await ctx.api.getAccessUser(ctx.accountId(account_id), user_id);
-    return trimAccessUser(response.result, { fields, maxChars: ctx.maxResponseChars });
+    const accountId = ctx.accountId(account_id);
+    const user = await resolveUser(ctx, accountId, user_id);
+    // An email lookup has just read the record: no second request for the same thing.
+    const result = user.record ?? (await ctx.api.getAccessUser(accountId, user.id)).result;
+    return trimAccessUser(result, { fields, maxChars: ctx.maxResponseChars });
   },
 });

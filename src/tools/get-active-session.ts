@@ -1,6 +1,7 @@
 import { identityOutput, trimIdentity } from '../trim/index.js';
 import { defineTool } from './define.js';
 import { accountIdField, detailField, fieldsField, nonceField, userIdField } from './fields.js';
+import { resolveUser } from './resolve-user.js';
 
 export default defineTool({
   name: 'get_active_session',
@@ -14,7 +15,9 @@ export default defineTool({
   outputSchema: identityOutput,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   async handler({ account_id, user_id, nonce, detail, fields }, ctx) {
-    const response = await ctx.api.getActiveSession(ctx.accountId(account_id), user_id, nonce);
+    const accountId = ctx.accountId(account_id);
+    const { id } = await resolveUser(ctx, accountId, user_id);
+    const response = await ctx.api.getActiveSession(accountId, id, nonce);
     return trimIdentity(response.result, { detail, fields, maxChars: ctx.maxResponseChars });
   },
 });

@@ -1,6 +1,7 @@
 import { sessionListOutput, trimSessionList } from '../trim/index.js';
 import { defineTool } from './define.js';
 import { accountIdField, fieldsField, userIdField } from './fields.js';
+import { resolveUser } from './resolve-user.js';
 
 export default defineTool({
   name: 'list_active_sessions',
@@ -14,7 +15,9 @@ export default defineTool({
   outputSchema: sessionListOutput,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   async handler({ account_id, user_id, fields }, ctx) {
-    const response = await ctx.api.listActiveSessions(ctx.accountId(account_id), user_id);
+    const accountId = ctx.accountId(account_id);
+    const { id } = await resolveUser(ctx, accountId, user_id);
+    const response = await ctx.api.listActiveSessions(accountId, id);
     return trimSessionList(response.result, response.resultInfo, { fields, maxChars: ctx.maxResponseChars });
   },
 });

@@ -1,6 +1,7 @@
 import { failedLoginsOutput, trimFailedLogins } from '../trim/index.js';
 import { defineTool } from './define.js';
 import { accountIdField, fieldsField, userIdField } from './fields.js';
+import { resolveUser } from './resolve-user.js';
 
 export default defineTool({
   name: 'list_failed_logins',
@@ -13,7 +14,9 @@ export default defineTool({
   outputSchema: failedLoginsOutput,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   async handler({ account_id, user_id, fields }, ctx) {
-    const response = await ctx.api.listFailedLogins(ctx.accountId(account_id), user_id);
+    const accountId = ctx.accountId(account_id);
+    const { id } = await resolveUser(ctx, accountId, user_id);
+    const response = await ctx.api.listFailedLogins(accountId, id);
     return trimFailedLogins(response.result, response.resultInfo, { fields, maxChars: ctx.maxResponseChars });
   },
 });

@@ -34,6 +34,8 @@ const ISO_WITH_FRACTION = /^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2})\.\d+((?:Z|[
 
 /** `"2023-03-14T09:26:53.589793Z"` → `"2023-03-14T09:26:53Z"`; other text is returned unchanged. */
 export function cutIsoToSeconds(text: string): string {
+  // Most strings are no timestamp: a cheap look first (this runs on every string of every record).
+  if (text.length < 21 || text.charCodeAt(4) !== 45 /* - */ || text.charCodeAt(19) !== 46 /* . */) return text;
   return text.replace(ISO_WITH_FRACTION, '$1$2');
 }
 

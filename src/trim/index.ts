@@ -23,18 +23,22 @@ import {
   singleUser,
   userRecord,
 } from './records.js';
+import { accessOverview, type OverviewParts } from './overview.js';
 import {
+  accessOverviewOutput,
   accessUserOutput,
+  batchOutput,
   currentUserOutput,
   failedLoginsOutput,
   identityOutput,
   sessionListOutput,
   userListOutput,
 } from './schemas.js';
-import { buildList, derivePaging, listSkeletons, project, type TableSpec } from './table.js';
+import { buildList, derivePaging, listSkeletons, project, type Paging, type TableSpec } from './table.js';
 
 export { DEFAULT_MAX_RESPONSE_CHARS } from './budget.js';
 export { isoFromEpochSeconds } from './compact.js';
+export { RECENT_FAILED_LOGINS, type OverviewParts, type OverviewSession } from './overview.js';
 // The output schemas, for the tools' outputSchema.
 export * from './schemas.js';
 
@@ -257,4 +261,83 @@ export function trimFailedLogins(result: unknown, resultInfo: unknown, opts?: Tr
     toRecords: (items) => items.map(failedLoginRecord),
     pageable: false,
   }, opts);
+}
+
+/** Every page of GET /accounts/{account_id}/access/users (list_access_users with all: true). */
+export interface UserCollection {
+  /** What the first page said the account holds (only meaningful unfiltered: the live API ignores filters here). */
+  totalCount?: number | undefined;
+  /** False when max_items (or the page cap) cut the walk short. */
+  complete: boolean;
+  /** What to do when the rows do not all fit: narrow with fields or a filter. */
+  hint: string;
+}
+
+export function trimAccessUserCollection(items: readonly unknown[], collection: UserCollection, opts?: TrimOptions): Trimmed {
+  const options = settings(opts);
+  const paging: Paging & { total_count?: number; complete?: boolean } = { count: items.length };
+  if (collection.totalCount !== undefined) paging.total_count = collection.totalCount;
+  if (!collection.complete) paging.complete = false;
+  // Thousands of users: compacting fields nobody asked for would be most of the work. Only when every asked
+  // field is a documented column (otherwise the answer lists what is available, which needs every key).
+  const wanted = options.fields;
+  const known = wanted !== undefined && wanted.every((field) => USER_SPEC.columns.includes(field));
+  const toRecord = (item: unknown): JsonRecord => userRecord(known && isRecord(item) ? pickKeys(item, wanted) : item);
+  return guarded(userListOutput, options.maxChars, () => listSkeletons(paging, items.length), () =>
+    buildList({ records: items.map(toRecord), spec: USER_SPEC, paging, pageable: false, fields: wanted, maxChars: options.maxChars, hint: collection.hint }),
+  );
+}
+
+function pickKeys(record: JsonRecord, keys: readonly string[]): JsonRecord {
+  const picked: JsonRecord = {};
+  for (const key of keys) if (Object.hasOwn(record, key)) setEntry(picked, key, record[key]);
+  return picked;
+}
+
+// ---- composite results ----
+
+const OVERVIEW_HINT = 'Cut to fit the size limit; get_active_session and list_failed_logins give the parts in full.';
+
+/** get_user_access_overview: the parts that could be read, and notes for those that could not. */
+export function trimAccessOverview(parts: OverviewParts, opts?: TrimOptions): Trimmed {
+  const options = { ...settings(opts), fields: undefined };
+  return guarded(accessOverviewOutput, options.maxChars, OBJECT_FALLBACKS, () =>
+    finishObject(accessOverview(parts), { schema: accessOverviewOutput, knownKeys: [], hint: OVERVIEW_HINT }, options),
+  );
+}
+
+export interface BatchTable {
+  /** Keys before the table: mode, summary (counts per outcome), anything else the tool says once. */
+  head: { mode: 'plan' | 'apply'; summary: Record<string, number>; [key: string]: unknown };
+  /** One record per person, most important first (failures before successes): a cut keeps the first. */
+  records: readonly JsonRecord[];
+  columns: readonly string[];
+  /** What to do when not every row fits. */
+  hint: string;
+}
+
+/** provision / offboard: the head, then one row per person, columnar, within the budget. */
+export function trimBatch(batch: BatchTable, opts?: TrimOptions): Trimmed {
+  const options = settings(opts);
+  const head: JsonRecord = { ...batch.head };
+  const headChars = JSON.stringify(head).length;
+  const total = batch.records.length;
+  const skeletons = (): JsonRecord[] => [
+    { ...head, fields: [], rows: [], truncated: { shown: 0, of: total, hint: batch.hint } },
+    { mode: head['mode'], summary: head['summary'], fields: [], rows: [] },
+  ];
+  return guarded(batchOutput, options.maxChars, skeletons, () => {
+    // The table's own paging is dropped (it says no more than the summary): budget the rest for the head.
+    const table = buildList({
+      records: batch.records,
+      spec: { columns: batch.columns },
+      paging: { count: total },
+      pageable: false,
+      maxChars: Math.max(1, options.maxChars - headChars + 1),
+      hint: batch.hint,
+    });
+    const { paging: _paging, ...columnar } = table.data;
+    const data = { ...head, ...columnar };
+    return { data, text: JSON.stringify(data) };
+  });
 }

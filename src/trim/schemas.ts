@@ -45,3 +45,20 @@ export const identityOutput = z.looseObject({
   ip: text,
   posture: z.looseObject({ passed: z.array(z.unknown()).optional(), failed: z.array(z.unknown()).optional() }).optional(),
 });
+
+/** get_user_access_overview: sessions and failed logins are "none" when there are none. */
+export const accessOverviewOutput = z.looseObject({
+  user: z.looseObject({ id: text, email: text }).optional(),
+  sessions: z.unknown().optional(),
+  last_seen: z.unknown().optional(),
+  failed_logins: z.unknown().optional(),
+  notes: z.array(z.string()).optional().describe('parts missing, and why'),
+});
+
+/** provision / offboard: a summary, then one row per person (columnar). */
+export const batchOutput = z.looseObject({
+  mode: z.enum(['plan', 'apply']),
+  summary: z.record(z.string(), z.number()),
+  fields: z.array(z.string()),
+  rows: z.array(z.array(z.unknown())),
+});

@@ -71,6 +71,8 @@ export interface ListInput {
   maxChars: number;
   /** A non-list upstream result, kept so nothing is silently lost. */
   raw?: unknown;
+  /** What to do about rows cut for the budget when no next page can be offered (default: pass fields). */
+  hint?: string;
 }
 
 interface Projection {
@@ -183,7 +185,7 @@ export function buildList(input: ListInput): Fitted {
     const next = offset === undefined ? undefined : { page: offset / shown + 2, per_page: shown };
     const truncated: Truncation = next
       ? { shown, of: total, next, hint: `Request page ${next.page} with per_page ${shown} for the remaining rows, or pass fields for fewer columns.` }
-      : { shown, of: total, hint: HINT_FEWER_COLUMNS };
+      : { shown, of: total, hint: input.hint ?? HINT_FEWER_COLUMNS };
     const data = layout(records.slice(0, shown), columns, input, projection, truncated);
     return { data, text: JSON.stringify(data) };
   };
