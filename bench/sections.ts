@@ -6,9 +6,11 @@
  */
 import { coldStartSection } from './cold-start.js';
 import { compactionSection } from './compaction.js';
+import { httpSection } from './http.js';
 import type { Section } from './lib.js';
 import { memorySection } from './memory.js';
 import { overheadSection } from './overhead.js';
 import { toolSizeSection } from './tool-size.js';
+import { workflowsSection } from './workflows.js';
 
-export const SECTIONS: readonly Section[] = [toolSizeSection, compactionSection, overheadSection, coldStartSection, memorySection];
+export const SECTIONS: readonly Section[] = [toolSizeSection, compactionSection, overheadSection, coldStartSection, memorySection, workflowsSection, httpSection];

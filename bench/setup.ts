@@ -13,7 +13,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { Agent, fetch as undiciFetch, request as undiciRequest } from 'undici';
 import { createUndiciFetch } from '../src/node/undici-fetch.js';
 import type { ToolServices } from '../src/tools/index.js';
-import { wire } from '../src/wiring.js';
+import { wire, type Settings } from '../src/wiring.js';
 import { connectInMemory } from '../test/helpers/harness.js';
 import { PROJECT_ROOT } from '../test/helpers/spawn.js';
 import type { DistStatus } from './lib.js';
@@ -32,10 +32,10 @@ export interface InProcessServer {
 }
 
 /** The server as the CLI wires it (src/wiring.ts: undici defaults, real clock, info-level logger to nowhere), reached in memory. */
-export async function startInProcess(upstream: Upstream): Promise<InProcessServer> {
+export async function startInProcess(upstream: Upstream, settings: Partial<Settings> = {}): Promise<InProcessServer> {
   const network = createUndiciFetch();
   const wired = wire({
-    settings: { baseUrl: upstream.baseUrl, defaultAccountId: upstream.accountId },
+    settings: { baseUrl: upstream.baseUrl, defaultAccountId: upstream.accountId, ...settings },
     fetch: network.fetch,
     credentials: { CLOUDFLARE_API_TOKEN: upstream.token },
     logSink: () => {},

@@ -13,8 +13,9 @@ import { connectInMemory, textOf } from '../test/helpers/harness.js';
 import { FIXTURES, measureFixture } from './compaction.js';
 import { byteLength, fmtBytes, fmtInt, fmtNum, table, type Figure, type Section } from './lib.js';
 
-export const FULL_GOAL_BYTES = 12_000;
-export const VISIBLE_GOAL_BYTES = 6_500;
+// For the 13 tools (test/registry.test.ts checks the same budgets).
+export const FULL_GOAL_BYTES = 14_000;
+export const VISIBLE_GOAL_BYTES = 8_000;
 
 /** Peer figures, cited as given (not measured here). */
 const PEERS = {
@@ -169,7 +170,7 @@ export const toolSizeSection: Section = {
     const markdown = [
       'Bytes of `JSON.stringify` of the tools/list result the SDK client receives; tokens ≈ bytes / 4. ' +
         'Model-visible = `{tools: [{name, title, description, inputSchema}]}`. ' +
-        'The baseline is the SDK\'s `McpServer` with the same ten tools registered (same Zod schemas, same annotations, no-op handlers), listed in this run.',
+        `The baseline is the SDK's \`McpServer\` with the same ${tools.length} tools registered (same Zod schemas, same annotations, no-op handlers), listed in this run.`,
       '',
       table(
         ['tool', 'full', '≈ tokens', 'model-visible', 'description', 'inputSchema', 'outputSchema', 'annotations', 'McpServer would emit'],

@@ -4,20 +4,26 @@
  * the sandbox emulator, wires the undici fetch into the one wiring
  * (src/wiring.ts), and serves its servers over stdio or HTTP. On the way out
  * it stops taking calls and lets those in flight finish (their writes are
- * audited either way).
+ * audited either way). The shell subcommands (call, tools, init; see
+ * src/node/commands.ts) are dispatched here too, on the same wiring.
  */
 import { createRequire } from 'node:module';
+import { homedir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { resolveAuth, type CredentialInput } from './cloudflare/auth.js';
 import type { Logger } from './log.js';
 import { patternRedactor } from './redact.js';
+import { CommandUsageError, COMMANDS_USAGE, parseCommand, runCall, runTools, type ParsedCommand } from './node/commands.js';
 import { ConfigError, loadConfig, USAGE, type CliConfig } from './node/config.js';
+import { InitFileError, InitUsageError, runInit } from './node/init.js';
 import { createUndiciFetch } from './node/undici-fetch.js';
 import { serveStdio } from './transports/stdio.js';
 import { SERVER_VERSION } from './version.js';
 import { wire, type Wired } from './wiring.js';
 
 interface Closable {
+  /** Shutdown began: take no new sessions (HTTP), before calls in flight are drained. */
+  stopAccepting?(): void;
   close(): Promise<void>;
 }
 
@@ -51,7 +57,8 @@ interface Running {
   closables: Closable[];
 }
 
-async function start(config: CliConfig): Promise<Running> {
+/** The sandbox (when asked), the network and the one wiring: what serving and the shell commands share. */
+async function openWiring(config: CliConfig): Promise<Running> {
   const closables: Closable[] = [];
   let credentials: CredentialInput = config.credentials;
   let baseUrl = config.baseUrl;
@@ -76,8 +83,12 @@ async function start(config: CliConfig): Promise<Running> {
       baseUrl,
       timeoutMs: config.timeoutMs,
       maxResponseChars: config.maxResponseChars,
+      maxConcurrency: config.maxConcurrency,
+      resolveCacheSeconds: config.resolveCacheSeconds,
       defaultAccountId: accountId,
       readOnly: config.readOnly,
+      toolNames: config.toolNames,
+      toolsets: config.toolsets,
       logLevel: config.logLevel,
     },
     fetch: network.fetch,
@@ -91,13 +102,29 @@ async function start(config: CliConfig): Promise<Running> {
   const auth = resolveAuth(credentials);
   for (const warning of auth.warnings) logger.warn(warning);
   if (auth.kind === 'none') logger.warn(auth.message);
+  return { wired, closables };
+}
+
+async function start(config: CliConfig): Promise<Running> {
+  const { wired, closables } = await openWiring(config);
+  const { logger } = wired;
 
   if (config.transport === 'http') {
     // Loaded only for --http: stdio start-up should not pay for the HTTP transports.
     const { serveHttp } = await import('./transports/http.js');
-    const handle = await serveHttp({ host: config.host, port: config.port, createServer: () => wired.createServer(), logger });
+    const handle = await serveHttp({
+      ...config.http,
+      host: config.host,
+      port: config.port,
+      createServer: (session) => wired.createServer(session),
+      logger,
+      redactor: wired.services.redactor,
+    });
     closables.unshift(handle);
-    logger.info('listening', { mcp: `${handle.url}/mcp`, sse: `${handle.url}/sse` });
+    // Which checks are on, never their values.
+    const endpointAuth = [config.http.bearer ? 'bearer' : '', config.http.access ? 'cloudflare-access' : ''].filter(Boolean);
+    const sse = config.http.stateless ? {} : { sse: `${handle.url}/sse` };
+    logger.info('listening', { mcp: `${handle.url}/mcp`, ...sse, stateless: config.http.stateless, endpoint_auth: endpointAuth.length ? endpointAuth : 'none (loopback only)' });
     if (config.sandbox) process.stderr.write(sandboxBanner(`${handle.url}/mcp`));
   } else {
     const onOversize = (bytes: number) =>
@@ -112,12 +139,83 @@ async function start(config: CliConfig): Promise<Running> {
 async function shutdown(running: Running, config: CliConfig, logger: Logger, why: string): Promise<void> {
   const { wired, closables } = running;
   logger.info('shutting down', { why, calls_in_flight: wired.services.calls.size, grace_ms: config.shutdownGraceMs });
+  for (const item of closables) item.stopAccepting?.();
   const cutOff = await wired.drain(config.shutdownGraceMs);
   if (cutOff > 0) logger.warn('cut off calls still in flight after the grace period; their writes are audited with outcome unknown', { calls: cutOff });
   for (const item of closables) await item.close().catch(() => {});
 }
 
+/** A usage or config error: the message on stderr, exit 2. */
+function usageExit(error: unknown): never {
+  if (error instanceof ConfigError || error instanceof CommandUsageError) {
+    process.stderr.write(`cloudflare-users-mcp: ${error.message}\n`);
+    process.exit(2);
+  }
+  throw error;
+}
+
+/** call / tools: one in-process server on the same wiring, a real client on it, then everything closed. */
+async function runToolCommand(command: Extract<ParsedCommand, { command: 'call' | 'tools' }>): Promise<number> {
+  let config: CliConfig;
+  try {
+    config = loadConfig(command.serverArgv, process.env);
+  } catch (error) {
+    usageExit(error);
+  }
+  const { wired, closables } = await openWiring(config);
+  const output = { stdout: (text: string) => process.stdout.write(text), stderr: (text: string) => process.stderr.write(text) };
+  try {
+    const server = wired.createServer();
+    return command.command === 'call' ? await runCall(command, server, output) : await runTools(server, output);
+  } finally {
+    await wired.drain(0);
+    for (const item of closables) await item.close().catch(() => {});
+  }
+}
+
+async function runCommand(command: ParsedCommand): Promise<number> {
+  switch (command.command) {
+    case 'help':
+      process.stdout.write(command.text);
+      return 0;
+    case 'version':
+      process.stdout.write(`${SERVER_VERSION}\n`);
+      return 0;
+    case 'init':
+      try {
+        const report = runInit(command.options, { env: process.env, platform: process.platform, homedir: homedir(), cwd: process.cwd() });
+        process.stdout.write(`${report.path}\n`);
+        const what = { created: 'Created', updated: 'Updated', unchanged: 'Already up to date:' }[report.outcome];
+        const lines = [`${what} ${report.path}${report.backupPath ? ` (previous version saved as ${report.backupPath})` : ''}`, ...report.notes];
+        process.stderr.write(lines.map((line) => `cloudflare-users-mcp init: ${line}\n`).join(''));
+        return 0;
+      } catch (error) {
+        if (error instanceof InitFileError) {
+          process.stderr.write(`cloudflare-users-mcp init: ${error.message}\n`);
+          return 1;
+        }
+        if (error instanceof InitUsageError) usageExit(new CommandUsageError(error.message));
+        throw error;
+      }
+    case 'call':
+    case 'tools':
+      return runToolCommand(command);
+  }
+}
+
 async function main(): Promise<void> {
+  let command: ParsedCommand | undefined;
+  try {
+    command = parseCommand(process.argv.slice(2));
+  } catch (error) {
+    usageExit(error);
+  }
+  if (command) {
+    // exitCode, not exit(): stdout may be a pipe still draining the result.
+    process.exitCode = await runCommand(command);
+    return;
+  }
+
   let config: CliConfig;
   try {
     config = loadConfig(process.argv.slice(2), process.env);
@@ -128,7 +226,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  if (config.help) return void process.stdout.write(USAGE);
+  if (config.help) return void process.stdout.write(`${USAGE}\n${COMMANDS_USAGE}`);
   if (config.version) return void process.stdout.write(`${SERVER_VERSION}\n`);
 
   const running = await start(config);

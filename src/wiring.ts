@@ -7,11 +7,12 @@
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { fixedCredentials, resolveAuth, type CredentialInput, type CredentialSource } from './cloudflare/auth.js';
 import { CloudflareClient, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS, type FetchLike } from './cloudflare/client.js';
+import { DEFAULT_MAX_CONCURRENCY } from './cloudflare/concurrency.js';
 import { realClock, type RetryClock, type RetryPolicy } from './cloudflare/retry.js';
 import { createLogger, type Logger, type LogLevel, type LogSink } from './log.js';
 import { Redactor } from './redact.js';
 import { createServer, type ServerOptions } from './server.js';
-import { CallTracker, type ToolServices } from './tools/index.js';
+import { CallTracker, DEFAULT_RESOLVE_CACHE_SECONDS, UserCache, type ToolSelection, type ToolServices, type Toolset } from './tools/index.js';
 import { DEFAULT_MAX_RESPONSE_CHARS } from './trim/index.js';
 import { SERVER_NAME, SERVER_VERSION } from './version.js';
 
@@ -24,8 +25,15 @@ export interface Settings {
   maxResponseBytes?: number;
   defaultAccountId?: string | undefined;
   readOnly?: boolean;
+  /** `--tools` / `--toolsets`, already checked against the registry (checkToolSelection). */
+  toolNames?: readonly string[] | undefined;
+  toolsets?: readonly Toolset[] | undefined;
   logLevel?: LogLevel;
   retry?: Partial<RetryPolicy>;
+  /** Requests one tool call may have in flight at once, for every fan-out (default 4). */
+  maxConcurrency?: number;
+  /** How long an email → user id resolution is reused (default 60; 0: never). */
+  resolveCacheSeconds?: number;
 }
 
 export interface WiringInput {
@@ -42,7 +50,8 @@ export interface Wired {
   services: ToolServices;
   logger: Logger;
   /** A server for one connection (stdio) or one session (HTTP). */
-  createServer(options?: Omit<ServerOptions, 'readOnly'>): Server;
+  /** The tool selection comes from the settings only: a session cannot widen what the operator allowed. */
+  createServer(options?: Omit<ServerOptions, keyof ToolSelection>): Server;
   /** Stops taking calls, lets those in flight finish for `graceMs`, cuts off the rest; returns how many. */
   drain(graceMs: number): Promise<number>;
 }
@@ -83,11 +92,14 @@ export function wire(input: WiringInput): Wired {
     redactor,
     clock,
     calls: new CallTracker(),
+    maxConcurrency: settings.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY,
+    userCache: new UserCache((settings.resolveCacheSeconds ?? DEFAULT_RESOLVE_CACHE_SECONDS) * 1000, () => clock.now()),
   };
   return {
     services,
     logger,
-    createServer: (options = {}) => createServer(services, { ...options, readOnly: settings.readOnly ?? false }),
+    createServer: (options = {}) =>
+      createServer(services, { ...options, readOnly: settings.readOnly ?? false, toolNames: settings.toolNames, toolsets: settings.toolsets }),
     drain: (graceMs) => services.calls.drain(graceMs),
   };
 }

@@ -35,7 +35,7 @@ function resolvedArea(from: string, specifier: string): string | undefined {
   return area(target);
 }
 
-const PORTABLE = ['wiring', 'server', 'tools', 'cloudflare', 'trim', 'log', 'redact', 'version'];
+const PORTABLE = ['wiring', 'server', 'tools', 'prompts', 'cloudflare', 'trim', 'log', 'redact', 'version', 'http', 'worker'];
 /**
  * What each area may import from the project, read from ARCHITECTURE.md's table (between the imports
  * markers), so the document and this test cannot disagree.

@@ -22,11 +22,13 @@ import { allTools, runTool, type ToolDefinition } from '../src/tools/index.js';
 import { compileTool } from '../src/tools/listing.js';
 import { buildWiring, startHarness, startTestEmulator, textOf, type BuiltWiring, type Harness } from './helpers/harness.js';
 import {
+  checkCompositeRequest,
   compareRequest,
   EXPECTED_REQUEST,
   EXTRA_CANARY,
   garbageArguments,
   hostileEnvelope,
+  type ExpectedRequest,
   toolArguments,
   type FuzzContext,
   type GeneratedCall,
@@ -35,6 +37,9 @@ import {
 const SEED = 42;
 /** Cases per tool through runTool (10 tools: 15,000), plus garbage arguments. */
 const RUNS_PER_TOOL = 1_500;
+/** The composite tools send several requests a call: fewer cases keep the run short. */
+const COMPOSITE_TOOLS = new Set(['get_user_access_overview', 'provision_access_users', 'offboard_access_users']);
+const RUNS_PER_COMPOSITE_TOOL = 300;
 const GARBAGE_RUNS_PER_TOOL = 60;
 /** Cases per tool through the real MCP Client. */
 const MCP_RUNS_PER_TOOL = 30;
@@ -86,12 +91,12 @@ afterAll(async () => {
 function mustSucceed(toolName: string, args: Record<string, unknown>): boolean {
   if (toolName === 'get_current_user') return true;
   if (args.account_id !== undefined && args.account_id !== ctx.accountId) return false;
-  if (toolName === 'list_access_users') return true;
+  if (toolName === 'list_access_users') return args.all === true ? args.page === undefined : args.max_items === undefined;
   const known = typeof args.user_id === 'string' && ctx.knownUserIds.includes(args.user_id) && emulator.state.users.has(args.user_id);
   if (!known) return false;
   if (toolName === 'get_active_session') return args.user_id === SANDBOX_ALICE.id && args.nonce === SANDBOX_ALICE.sessionNonce;
   if (toolName === 'get_last_seen_identity') return emulator.state.lastSeenIdentities.has(String(args.user_id));
-  return ['get_access_user', 'list_active_sessions', 'list_failed_logins'].includes(toolName);
+  return ['get_access_user', 'list_active_sessions', 'list_failed_logins', 'get_user_access_overview'].includes(toolName);
 }
 
 /** Checks one call's properties; `call` runs the tool with `args` and returns its result. */
@@ -126,10 +131,27 @@ async function checkCall(tool: ToolDefinition, args: unknown, hasExtras: boolean
   const data = oracle.data as Record<string, unknown>;
   const expected = EXPECTED_REQUEST[tool.name]!(data, ctx.accountId);
   if (!expected) {
-    // delete_access_user without confirm: true.
+    // A delete or offboard without confirm: true, or arguments that contradict each other: refused up front.
     expect(result.isError, text).toBe(true);
-    expect(text).toMatch(/^Not deleted\. This would permanently delete Zero Trust user /);
+    expect(text).toMatch(/Nothing was sent to Cloudflare\.$/);
+    if (tool.name.includes('delete') || tool.name.startsWith('offboard')) expect(text).toMatch(/^(Not deleted|Nobody was deleted)\. This would permanently delete /);
     expect(emulator.requestCount()).toBe(0);
+    return;
+  }
+  if ('composite' in expected) {
+    // Several requests, as many as the data asks for: each must keep the rules, none may carry an extra.
+    if (emulator.requestCount() > 0) counter.sent += 1;
+    for (const recorded of emulator.requests) {
+      expect(checkCompositeRequest(recorded, expected), `${recorded.method} ${recorded.url}`).toEqual([]);
+      expect(recorded.url).not.toContain(EXTRA_CANARY);
+      expect(recorded.body).not.toContain(EXTRA_CANARY);
+    }
+    if (!result.isError) {
+      counter.succeeded += 1;
+      expect(text).toBe(JSON.stringify(result.structuredContent));
+      expect(text.length).toBeLessThanOrEqual(MAX_RESPONSE_CHARS);
+    }
+    if (mustSucceed(tool.name, data)) expect(result.isError, text).toBeFalsy();
     return;
   }
   counter.sent += 1;
@@ -152,7 +174,7 @@ async function checkCall(tool: ToolDefinition, args: unknown, hasExtras: boolean
 
 describe('every tool, through runTool', () => {
   it('the fuzz covers every registered tool and every input field', () => {
-    expect(allTools.length).toBe(10);
+    expect(allTools.length).toBe(13);
     for (const tool of allTools) {
       expect(EXPECTED_REQUEST[tool.name], `request oracle for ${tool.name}`).toBeTypeOf('function');
       // Throws if a field has no generator.
@@ -166,7 +188,7 @@ describe('every tool, through runTool', () => {
       fc.asyncProperty(toolArguments(tool, ctx), async ({ args, hasExtras }: GeneratedCall) => {
         await checkCall(tool, args, hasExtras, () => built.run(tool, args), counter);
       }),
-      { seed: SEED, numRuns: RUNS_PER_TOOL },
+      { seed: SEED, numRuns: COMPOSITE_TOOLS.has(tool.name) ? RUNS_PER_COMPOSITE_TOOL : RUNS_PER_TOOL },
     );
     await fc.assert(
       fc.asyncProperty(garbageArguments, async (args) => {
@@ -177,9 +199,15 @@ describe('every tool, through runTool', () => {
   });
 });
 
+/** The oracle's answer for one exact request (not a composite call, not a refusal). */
+function exact(expected: ReturnType<(typeof EXPECTED_REQUEST)[string]>): ExpectedRequest {
+  if (expected === undefined || 'composite' in expected) throw new Error('expected one exact request');
+  return expected;
+}
+
 describe('the request oracle', () => {
   // Guards the guard: a fuzz that cannot fail proves nothing.
-  const expected = EXPECTED_REQUEST.list_access_users!({ email: 'a+b@x.io', per_page: 5 }, '0'.repeat(32))!;
+  const expected = exact(EXPECTED_REQUEST.list_access_users!({ email: 'a+b@x.io', per_page: 5 }, '0'.repeat(32)));
   const good = { method: 'GET', url: `/client/v4/accounts/${'0'.repeat(32)}/access/users?email=a%2Bb%40x.io&per_page=5`, body: '' };
 
   it('accepts the exact request', () => {
@@ -196,13 +224,13 @@ describe('the request oracle', () => {
     expect(compareRequest(recorded, expected)).not.toEqual([]);
   });
   it('compares path segments byte-exactly (encodeURIComponent)', () => {
-    const user = EXPECTED_REQUEST.get_active_session!({ user_id: 'u', nonce: 'a@b' }, '0'.repeat(32))!;
+    const user = exact(EXPECTED_REQUEST.get_active_session!({ user_id: 'u', nonce: 'a@b' }, '0'.repeat(32)));
     const path = `/client/v4/accounts/${'0'.repeat(32)}/access/users/u/active_sessions`;
     expect(compareRequest({ method: 'GET', url: `${path}/a%40b`, body: '' }, user)).toEqual([]);
     expect(compareRequest({ method: 'GET', url: `${path}/a@b`, body: '' }, user)).not.toEqual([]);
   });
   it('rejects a body with an extra field', () => {
-    const create = EXPECTED_REQUEST.create_access_user!({ email: 'a@x.io' }, '0'.repeat(32))!;
+    const create = exact(EXPECTED_REQUEST.create_access_user!({ email: 'a@x.io' }, '0'.repeat(32)));
     const url = `/client/v4/accounts/${'0'.repeat(32)}/access/users`;
     expect(compareRequest({ method: 'POST', url, body: '{"email":"a@x.io"}' }, create)).toEqual([]);
     expect(compareRequest({ method: 'POST', url, body: `{"email":"a@x.io","x":"${EXTRA_CANARY}"}` }, create)).not.toEqual([]);

@@ -259,7 +259,7 @@ describe('the CLI over stdio: all of stdout and stderr', () => {
       const level = await session.request('logging/setLevel', { level: 'debug' });
       expect(level.error).toBeUndefined();
       const listed = await session.request('tools/list');
-      expect((listed.result as { tools: unknown[] }).tools).toHaveLength(10);
+      expect((listed.result as { tools: unknown[] }).tools).toHaveLength(13);
       results = await exerciseSurface((name, args) => session.callTool(name, args), secrets, false, accountArgs);
     } finally {
       expect(await session.close()).toBe(0);

@@ -21,8 +21,13 @@ const EXPECTED = [
   'get_active_session',
   'get_last_seen_identity',
   'list_failed_logins',
+  'get_user_access_overview',
+  'provision_access_users',
+  'offboard_access_users',
 ];
-const WRITES = ['create_access_user', 'update_access_user', 'delete_access_user'];
+const WRITES = ['create_access_user', 'update_access_user', 'delete_access_user', 'provision_access_users', 'offboard_access_users'];
+/** Overwrite or delete: provisioning renames, offboarding deletes. */
+const DESTRUCTIVE = ['update_access_user', 'delete_access_user', 'provision_access_users', 'offboard_access_users'];
 
 interface OpenApiOperation {
   operationId: string;
@@ -43,6 +48,26 @@ const TOOL_OPERATION: Record<string, [string, string]> = {
   get_last_seen_identity: ['/accounts/{account_id}/access/users/{user_id}/last_seen_identity', 'get'],
   list_failed_logins: ['/accounts/{account_id}/access/users/{user_id}/failed_logins', 'get'],
 };
+/** Composite tools: every operation they may send, so their descriptions can be checked against each one's group. */
+const COMPOSITE_OPERATIONS: Record<string, [string, string][]> = {
+  get_user_access_overview: [
+    ['/accounts/{account_id}/access/users', 'get'],
+    ['/accounts/{account_id}/access/users/{user_id}/active_sessions', 'get'],
+    ['/accounts/{account_id}/access/users/{user_id}/active_sessions/{nonce}', 'get'],
+    ['/accounts/{account_id}/access/users/{user_id}/last_seen_identity', 'get'],
+    ['/accounts/{account_id}/access/users/{user_id}/failed_logins', 'get'],
+  ],
+  provision_access_users: [
+    ['/accounts/{account_id}/access/users', 'get'],
+    ['/accounts/{account_id}/access/users', 'post'],
+    ['/accounts/{account_id}/access/users/{user_id}', 'put'],
+  ],
+  offboard_access_users: [
+    ['/accounts/{account_id}/access/users', 'get'],
+    ['/accounts/{account_id}/access/users/{user_id}', 'get'],
+    ['/accounts/{account_id}/access/users/{user_id}', 'delete'],
+  ],
+};
 
 let h: Harness;
 let listed: Tool[];
@@ -55,7 +80,7 @@ afterAll(async () => {
 });
 
 describe('registry', () => {
-  it('has exactly the ten documented tools, in order', () => {
+  it('has exactly the thirteen documented tools, in order', () => {
     expect(allTools.map((tool) => tool.name)).toEqual(EXPECTED);
     expect(listed.map((tool) => tool.name)).toEqual(EXPECTED);
   });
@@ -66,7 +91,7 @@ describe('registry', () => {
     expect(tool.description?.length).toBeGreaterThan(80);
     expect(tool.annotations).toEqual({
       readOnlyHint: !WRITES.includes(name),
-      destructiveHint: name === 'update_access_user' || name === 'delete_access_user',
+      destructiveHint: DESTRUCTIVE.includes(name),
       idempotentHint: name !== 'create_access_user',
       openWorldHint: true,
     });
@@ -77,7 +102,7 @@ describe('registry', () => {
     expect(tool.outputSchema).toBeDefined();
   });
 
-  it.each(EXPECTED)('%s names the token permission from the OpenAPI file', (name) => {
+  it.each(Object.keys(TOOL_OPERATION))('%s names the token permission from the OpenAPI file', (name) => {
     const [path, method] = TOOL_OPERATION[name]!;
     const groups = openapi.paths[path]![method]!['x-api-token-group'];
     const tool = allTools.find((t) => t.name === name)!;
@@ -93,18 +118,41 @@ describe('registry', () => {
     }
   });
 
-  it('uses the API argument names', () => {
-    const names = new Set(listed.flatMap((tool) => Object.keys(tool.inputSchema.properties ?? {})));
-    expect([...names].sort()).toEqual(['account_id', 'confirm', 'detail', 'email', 'fields', 'name', 'nonce', 'page', 'per_page', 'search', 'user_id']);
+  it.each(Object.keys(COMPOSITE_OPERATIONS))('%s names every token permission its operations need (OpenAPI file)', (name) => {
+    const tool = allTools.find((t) => t.name === name)!;
+    for (const [path, method] of COMPOSITE_OPERATIONS[name]!) {
+      const groups = openapi.paths[path]![method]!['x-api-token-group'];
+      // The least-privileged group the file lists; no group in the file: the write access it needs, in words.
+      const group = groups && groups.length > 0 ? (groups.find((g) => /Read/.test(g)) ?? groups[0]!) : 'write access to Zero Trust users';
+      expect(tool.permission, `${name}: ${method.toUpperCase()} ${path}`).toContain(group);
+    }
+    expect(tool.description).toMatch(name === 'get_user_access_overview' ? /Needs Access: Audit Logs Read/ : /write access to Zero Trust users/);
   });
 
-  it('keeps tools/list within its size budgets', () => {
+  it('uses the API argument names, plus all/max_items (every page) and users/mode (batches)', () => {
+    const names = new Set(listed.flatMap((tool) => Object.keys(tool.inputSchema.properties ?? {})));
+    expect([...names].sort()).toEqual(
+      ['account_id', 'all', 'confirm', 'detail', 'email', 'fields', 'max_items', 'mode', 'name', 'nonce', 'page', 'per_page', 'search', 'user_id', 'users'],
+    );
+  });
+
+  it('every user_id is one field taking a UUID or an email (no oneOf), described as such', () => {
+    for (const tool of listed) {
+      const userId = (tool.inputSchema.properties as Record<string, Record<string, unknown>> | undefined)?.['user_id'];
+      if (userId === undefined) continue;
+      expect(userId, tool.name).toEqual({ type: 'string', description: 'UUID or email' });
+    }
+  });
+
+  it('keeps tools/list within its size budgets: the 13 tools\' model-visible definitions within 8,000 bytes', () => {
+    expect(listed).toHaveLength(13);
     const full = Buffer.byteLength(JSON.stringify({ tools: listed }));
     const modelVisible = Buffer.byteLength(
       JSON.stringify(listed.map(({ name, title, description, inputSchema }) => ({ name, title, description, inputSchema }))),
     );
-    expect(full).toBeLessThanOrEqual(12_000);
-    expect(modelVisible).toBeLessThanOrEqual(6_500);
+    // Output schemas are not read by the model when choosing a tool; the whole listing keeps a looser cap.
+    expect(full).toBeLessThanOrEqual(14_000);
+    expect(modelVisible).toBeLessThanOrEqual(8_000);
   });
 
   it('version matches package.json', () => {

@@ -255,6 +255,6 @@ describe('the CLI over stdio (spawned, --sandbox)', () => {
 
     expect(child.exitCode, `the server exited; stderr:\n${spawned.stderr()}`).toBeNull();
     expect(replies().find((reply) => reply.id === 2)).toEqual({ jsonrpc: '2.0', id: 2, error: { code: -32600, message: TOO_LARGE } });
-    expect(replies().find((reply) => reply.id === 3)?.result?.tools).toHaveLength(10);
+    expect(replies().find((reply) => reply.id === 3)?.result?.tools).toHaveLength(13);
   });
 });

@@ -46,7 +46,7 @@ describe('stdio from source (tsx)', () => {
   it('serves all tools and reaches the emulator; stderr is structured and secret-free', async () => {
     const { client, stderr } = await connect(SOURCE_ENTRY, serverEnv());
     try {
-      expect((await client.listTools()).tools).toHaveLength(10);
+      expect((await client.listTools()).tools).toHaveLength(13);
       const result = (await client.callTool({ name: 'list_access_users', arguments: { email: 'alice@corp.example' } })) as CallToolResult;
       expect(result.isError).toBeFalsy();
       expect(textOf(result)).toContain('alice@corp.example');
@@ -120,7 +120,7 @@ describe('stdio from the built dist/', () => {
     expect(readFileSync(entry, 'utf8').startsWith('#!/usr/bin/env node')).toBe(true);
     const { client } = await connect(DIST_ENTRY, serverEnv());
     try {
-      expect((await client.listTools()).tools).toHaveLength(10);
+      expect((await client.listTools()).tools).toHaveLength(13);
       const result = (await client.callTool({ name: 'get_current_user', arguments: {} })) as CallToolResult;
       expect(result.isError).toBeFalsy();
     } finally {

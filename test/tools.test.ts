@@ -220,7 +220,7 @@ describe('error paths', () => {
   it('no credentials: tools are listed, every call explains what to set, nothing is sent', async () => {
     const bare = await startHarness({ sharedEmulator: h.emulator, credentials: {} });
     try {
-      expect((await bare.mcp.listTools()).tools).toHaveLength(10);
+      expect((await bare.mcp.listTools()).tools).toHaveLength(13);
       bare.emulator.resetRequests();
       const text = await bare.fails('get_current_user');
       expect(text).toMatch(/CLOUDFLARE_API_TOKEN/);
@@ -274,12 +274,21 @@ describe('bad input never reaches the network', () => {
 });
 
 describe('read-only mode', () => {
-  it('registers only the 7 read tools', async () => {
+  it('registers only the 8 read tools', async () => {
     const reader = await startHarness({ sharedEmulator: h.emulator, readOnly: true });
     try {
       const names = (await reader.mcp.listTools()).tools.map((tool) => tool.name).sort();
       expect(names).toEqual(
-        ['get_access_user', 'get_active_session', 'get_current_user', 'get_last_seen_identity', 'list_access_users', 'list_active_sessions', 'list_failed_logins'],
+        [
+          'get_access_user',
+          'get_active_session',
+          'get_current_user',
+          'get_last_seen_identity',
+          'get_user_access_overview',
+          'list_access_users',
+          'list_active_sessions',
+          'list_failed_logins',
+        ],
       );
     } finally {
       await reader.close();

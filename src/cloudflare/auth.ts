@@ -23,6 +23,8 @@ export interface CallIdentity {
   sessionId?: string | undefined;
   /** Request headers of the HTTP request carrying this call, when there is one. */
   headers?: Readonly<Record<string, string | string[] | undefined>> | undefined;
+  /** Who is calling, as the HTTP endpoint auth verified it (Cloudflare Access email); audited with every write. */
+  actor?: string | undefined;
 }
 
 /**

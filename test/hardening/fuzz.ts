@@ -88,11 +88,17 @@ interface FieldArbitraries {
 /** Generators for every input field the tools have. A new field must be added here (the fuzz test checks). */
 export function fieldArbitraries(ctx: FuzzContext, toolName: string): Record<string, FieldArbitraries> {
   const accountId = fc.oneof({ weight: 9, arbitrary: fc.constant(ctx.accountId) }, { weight: 1, arbitrary: hex(32) });
-  // delete_access_user only ever gets ids of users that do not exist: no side effects pile up.
+  // delete_access_user only ever gets ids of users that do not exist: no side effects pile up. The others
+  // also get a known user's email now and then (resolved to the UUID first).
   const userId =
     toolName === 'delete_access_user'
       ? lowercaseUuid
-      : fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...ctx.knownUserIds) }, { weight: 1, arbitrary: lowercaseUuid }, { weight: 1, arbitrary: fc.uuid() });
+      : fc.oneof(
+          { weight: 4, arbitrary: fc.constantFrom(...ctx.knownUserIds) },
+          { weight: 1, arbitrary: lowercaseUuid },
+          { weight: 1, arbitrary: fc.uuid() },
+          { weight: 1, arbitrary: fc.constant(ctx.knownEmail) },
+        );
   const nonce = fc.oneof({ weight: 2, arbitrary: fc.constant(ctx.knownNonce) }, { weight: 3, arbitrary: validNonce });
   const simpleEmail = fc
     .tuple(fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789._+-'), minLength: 1, maxLength: 30 }), fc.constantFrom('corp.example', 'example.com', 'a.b'))
@@ -141,6 +147,42 @@ export function fieldArbitraries(ctx: FuzzContext, toolName: string): Record<str
       valid: fc.oneof({ weight: 5, arbitrary: fc.constant(false) }, { weight: 2, arbitrary: fc.constant(true) }),
       invalid: fc.oneof(fc.constantFrom('true', 'yes', 1, 0, 'false'), wrongType),
     },
+    // Mostly left out: with all: true, page is refused, and max_items goes only with all: true, so these two
+    // would otherwise turn most list_access_users calls into refusals.
+    all: {
+      valid: fc.oneof({ weight: 1, arbitrary: fc.boolean() }, { weight: 3, arbitrary: fc.constant(ABSENT) }),
+      invalid: fc.oneof(fc.constantFrom('true', 1, 0, 'yes'), wrongType),
+    },
+    max_items: {
+      valid: fc.oneof({ weight: 1, arbitrary: fc.integer({ min: 1, max: 100_000 }) }, { weight: 4, arbitrary: fc.constant(ABSENT) }),
+      invalid: fc.oneof(fc.constantFrom(0, -1, 1.5, 100_001, '10'), wrongType),
+    },
+    mode: { valid: fc.constantFrom('plan', 'apply'), invalid: fc.oneof(fc.constantFrom('PLAN', 'Apply', '', 'dry-run', 'delete'), hostile, wrongType) },
+    users: toolName === 'provision_access_users' ? provisionUsers(simpleEmail, text) : offboardUsers(simpleEmail),
+  };
+}
+
+/** A few people to provision (random addresses: a created user is a new one), or what fails the schema. */
+function provisionUsers(email: fc.Arbitrary<string>, name: fc.Arbitrary<string>): FieldArbitraries {
+  const person = fc.record({ email, name }, { requiredKeys: ['email'] });
+  return {
+    valid: fc.array(person, { minLength: 1, maxLength: 3 }),
+    invalid: fc.oneof(
+      fc.constant([]),
+      fc.array(fc.record({ email: fc.constantFrom('no-at-sign', 'a@b', '../x@y.z') }), { minLength: 1, maxLength: 2 }),
+      fc.array(fc.record({ name }), { minLength: 1, maxLength: 2 }),
+      fc.array(person, { minLength: 501, maxLength: 501 }),
+      fc.constant('alice@corp.example'),
+      wrongType,
+    ),
+  };
+}
+
+/** People to offboard: ids of users that do not exist and addresses nobody has (no side effects pile up). */
+function offboardUsers(email: fc.Arbitrary<string>): FieldArbitraries {
+  return {
+    valid: fc.array(fc.oneof(lowercaseUuid, email), { minLength: 1, maxLength: 6 }),
+    invalid: fc.oneof(fc.constant([]), fc.array(stringInvalid(lowercaseUuid), { minLength: 1, maxLength: 2 }), fc.constant(lowercaseUuid), wrongType),
   };
 }
 
@@ -222,10 +264,34 @@ export interface ExpectedRequest {
 type Args = Record<string, unknown>;
 const str = (value: unknown) => value as string;
 
-/** What a valid call must send; undefined when it must send nothing (delete without confirm). */
-export const EXPECTED_REQUEST: Readonly<Record<string, (args: Args, defaultAccountId: string) => ExpectedRequest | undefined>> = {
+/**
+ * Composite calls (a user named by email, every page, a batch, the overview) send several requests whose
+ * number depends on the data: for them the oracle says which requests may be sent, and the fuzz checks
+ * each one (method, path below the account's users, no dot segment, no canary).
+ */
+export interface CompositeRequests {
+  composite: true;
+  methods: readonly ExpectedRequest['method'][];
+  accountId: string;
+}
+
+const composite = (a: Args, d: string, ...methods: ExpectedRequest['method'][]): CompositeRequests => ({
+  composite: true,
+  methods: ['GET', ...methods],
+  accountId: str(a.account_id ?? d),
+});
+const byEmail = (a: Args) => typeof a.user_id === 'string' && a.user_id.includes('@');
+const repeats = (list: unknown, key: (item: unknown) => string) => {
+  const keys = (list as unknown[]).map((item) => key(item).toLowerCase());
+  return new Set(keys).size !== keys.length;
+};
+
+/** What a valid call must send; undefined when it must send nothing (no confirm: true, arguments that contradict each other). */
+export const EXPECTED_REQUEST: Readonly<Record<string, (args: Args, defaultAccountId: string) => ExpectedRequest | CompositeRequests | undefined>> = {
   get_current_user: () => ({ method: 'GET', segments: ['user'], query: {}, body: undefined }),
-  list_access_users: (a, d) => ({
+  // all: true reads on from page 1 (page cannot go with it); max_items only goes with all: true.
+  list_access_users: (a, d) =>
+    a.all === true ? (a.page === undefined ? composite(a, d) : undefined) : a.max_items !== undefined ? undefined : ({
     method: 'GET',
     segments: ['accounts', str(a.account_id ?? d), 'access', 'users'],
     query: Object.fromEntries(
@@ -233,14 +299,14 @@ export const EXPECTED_REQUEST: Readonly<Record<string, (args: Args, defaultAccou
     ),
     body: undefined,
   }),
-  get_access_user: (a, d) => ({ method: 'GET', segments: ['accounts', str(a.account_id ?? d), 'access', 'users', str(a.user_id)], query: {}, body: undefined }),
+  get_access_user: (a, d) => byEmail(a) ? composite(a, d) : ({ method: 'GET', segments: ['accounts', str(a.account_id ?? d), 'access', 'users', str(a.user_id)], query: {}, body: undefined }),
   create_access_user: (a, d) => ({
     method: 'POST',
     segments: ['accounts', str(a.account_id ?? d), 'access', 'users'],
     query: {},
     body: a.name === undefined ? { email: a.email } : { email: a.email, name: a.name },
   }),
-  update_access_user: (a, d) => ({
+  update_access_user: (a, d) => byEmail(a) || a.email === undefined ? composite(a, d, 'PUT') : ({
     method: 'PUT',
     segments: ['accounts', str(a.account_id ?? d), 'access', 'users', str(a.user_id)],
     query: {},
@@ -248,31 +314,58 @@ export const EXPECTED_REQUEST: Readonly<Record<string, (args: Args, defaultAccou
   }),
   delete_access_user: (a, d) =>
     a.confirm === true ? { method: 'DELETE', segments: ['accounts', str(a.account_id ?? d), 'access', 'users', str(a.user_id)], query: {}, body: undefined } : undefined,
-  list_active_sessions: (a, d) => ({
+  list_active_sessions: (a, d) => byEmail(a) ? composite(a, d) : ({
     method: 'GET',
     segments: ['accounts', str(a.account_id ?? d), 'access', 'users', str(a.user_id), 'active_sessions'],
     query: {},
     body: undefined,
   }),
-  get_active_session: (a, d) => ({
+  get_active_session: (a, d) => byEmail(a) ? composite(a, d) : ({
     method: 'GET',
     segments: ['accounts', str(a.account_id ?? d), 'access', 'users', str(a.user_id), 'active_sessions', str(a.nonce)],
     query: {},
     body: undefined,
   }),
-  get_last_seen_identity: (a, d) => ({
+  get_last_seen_identity: (a, d) => byEmail(a) ? composite(a, d) : ({
     method: 'GET',
     segments: ['accounts', str(a.account_id ?? d), 'access', 'users', str(a.user_id), 'last_seen_identity'],
     query: {},
     body: undefined,
   }),
-  list_failed_logins: (a, d) => ({
+  list_failed_logins: (a, d) => byEmail(a) ? composite(a, d) : ({
     method: 'GET',
     segments: ['accounts', str(a.account_id ?? d), 'access', 'users', str(a.user_id), 'failed_logins'],
     query: {},
     body: undefined,
   }),
+  get_user_access_overview: (a, d) => composite(a, d),
+  // The same email twice (ignoring case) is refused before anything is sent.
+  provision_access_users: (a, d) => (repeats(a.users, (user) => str((user as Args).email)) ? undefined : a.mode === 'apply' ? composite(a, d, 'POST', 'PUT') : composite(a, d)),
+  offboard_access_users: (a, d) =>
+    repeats(a.users, str) ? undefined : a.mode !== 'apply' ? composite(a, d) : a.confirm === true ? composite(a, d, 'DELETE') : undefined,
 };
+
+/** Every way one request of a composite call breaks the rules; empty when it keeps them. */
+export function checkCompositeRequest(recorded: RecordedLike, expected: CompositeRequests): string[] {
+  const problems: string[] = [];
+  if (!expected.methods.includes(recorded.method as ExpectedRequest['method'])) problems.push(`method ${recorded.method}, expected one of ${expected.methods.join(', ')}`);
+  const rawPath = recorded.url.split('?')[0]!;
+  const prefix = `/client/v4/accounts/${encodeURIComponent(expected.accountId)}/access/users`;
+  if (rawPath !== prefix && !rawPath.startsWith(`${prefix}/`)) problems.push(`path ${JSON.stringify(rawPath)} is not below ${prefix}`);
+  const segments = rawPath.split('/').slice(3).map((segment) => {
+    try {
+      return decodeURIComponent(segment);
+    } catch {
+      return '<undecodable>';
+    }
+  });
+  if (segments.some((segment) => segment === '.' || segment === '..' || segment === '' || segment.includes('/'))) problems.push('a dot, empty or slashed segment reached the server');
+  // A user segment is always a UUID: an email is resolved first, never put in a path.
+  const userSegment = segments[4];
+  if (userSegment !== undefined && !/^[\da-f]{8}(-[\da-f]{4}){3}-[\da-f]{12}$/i.test(userSegment)) problems.push(`user segment ${JSON.stringify(userSegment)} is not a UUID`);
+  if (recorded.method === 'GET' && recorded.body !== '') problems.push('a body on a GET');
+  return problems;
+}
 
 /** JSON with sorted keys, so key order does not matter. */
 function canonical(value: unknown): string {

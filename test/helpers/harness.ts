@@ -13,9 +13,8 @@ import type { FetchLike } from '../../src/cloudflare/client.js';
 import type { RetryClock, RetryPolicy } from '../../src/cloudflare/retry.js';
 import { createUndiciFetch } from '../../src/node/undici-fetch.js';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/sandbox/emulator.js';
-import type { ServerOptions } from '../../src/server.js';
 import { runTool, type CallChannel, type ToolDefinition, type ToolServices } from '../../src/tools/index.js';
-import { wire, type Wired } from '../../src/wiring.js';
+import { wire, type Settings, type Wired } from '../../src/wiring.js';
 
 // Distinctive values: the leak tests grep every output for them.
 export const TEST_TOKEN = 'cfut_LEAKCANARY_token_7f3a9c1e5b2d4f60';
@@ -54,16 +53,22 @@ export interface HarnessOptions {
   /** undefined: use the emulator's account; null: no default account. */
   defaultAccountId?: string | null;
   readOnly?: boolean;
+  /** `--tools` / `--toolsets`, as the CLI passes them to the wiring. */
+  toolNames?: readonly string[];
+  toolsets?: Settings['toolsets'];
   maxResponseChars?: number;
   timeoutMs?: number;
   headersTimeoutMs?: number;
   bodyTimeoutMs?: number;
   maxResponseBytes?: number;
   retry?: Partial<RetryPolicy>;
+  /** Settings.maxConcurrency (default 4) and Settings.resolveCacheSeconds (default 60). */
+  maxConcurrency?: number;
+  resolveCacheSeconds?: number;
   /** Wraps the undici fetch (e.g. to hide a header); the client still goes through the wiring. */
   wrapFetch?: (fetch: FetchLike) => FetchLike;
   /** Passed to createServer (e.g. test-only tools). */
-  server?: Omit<ServerOptions, 'readOnly'>;
+  server?: Parameters<Wired['createServer']>[0];
   /** A clock of the test's own (e.g. one whose sleep waits for the test); default: fakeClock(). */
   clock?: FakeClock;
   /** Client capabilities the harness client declares (e.g. elicitation). */
@@ -130,8 +135,12 @@ export function buildWiring(emulator: Emulator, options: HarnessOptions = {}): B
       maxResponseBytes: options.maxResponseBytes,
       defaultAccountId: options.defaultAccountId === null ? undefined : (options.defaultAccountId ?? emulator.accountId),
       readOnly: options.readOnly ?? false,
+      toolNames: options.toolNames,
+      toolsets: options.toolsets,
       logLevel: 'debug',
       retry: options.retry,
+      maxConcurrency: options.maxConcurrency,
+      resolveCacheSeconds: options.resolveCacheSeconds,
     },
     fetch: options.wrapFetch ? options.wrapFetch(network.fetch) : network.fetch,
     credentials: options.credentials ?? { CLOUDFLARE_API_TOKEN: TEST_TOKEN },
