@@ -11,7 +11,7 @@
  */
 import type { CredentialInput } from './cloudflare/auth.js';
 import type { FetchLike } from './cloudflare/client.js';
-import { parseAccessSettings, type AccessSettings } from './http/access.js';
+import { parseAccessSettings, type AccessSettings } from './http/settings.js';
 import { createHttpApp } from './http/app.js';
 import { parseBearer } from './http/auth.js';
 import { jsonRpcError, SERVER_ERROR } from './http/body.js';

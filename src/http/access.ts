@@ -7,43 +7,11 @@
  * issuer (the team domain), expiry. The verified email is the caller.
  */
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
-import { HttpSettingsError, isLoopbackHost } from './hosts.js';
+import type { AccessSettings } from './settings.js';
 
 export const ACCESS_JWT_HEADER = 'cf-access-jwt-assertion';
 
-export interface AccessSettings {
-  /** The team domain as an origin, e.g. https://acme.cloudflareaccess.com; also the expected issuer. */
-  teamDomain: string;
-  /** The Access application's AUD tag. */
-  audience: string;
-}
-
-/**
- * Both or neither. The team domain may be given without a scheme; it must be https, except a loopback
- * address (a test key server): the keys decide who gets in, so they must not travel in the clear.
- */
-export function parseAccessSettings(teamDomain: string | undefined, audience: string | undefined): AccessSettings | undefined {
-  const domain = teamDomain?.trim() || undefined;
-  const aud = audience?.trim() || undefined;
-  if (domain === undefined && aud === undefined) return undefined;
-  if (domain === undefined || aud === undefined) {
-    throw new HttpSettingsError('Cloudflare Access needs both --access-team-domain (CLOUDFLARE_ACCESS_TEAM_DOMAIN) and --access-aud (CLOUDFLARE_ACCESS_AUD).');
-  }
-  let url: URL;
-  try {
-    url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(domain) ? domain : `https://${domain}`);
-  } catch {
-    throw new HttpSettingsError('--access-team-domain must be your team domain, such as https://<team>.cloudflareaccess.com.');
-  }
-  if (url.pathname !== '/' || url.search || url.hash || url.username || url.password) {
-    throw new HttpSettingsError('--access-team-domain must be the team domain alone (https://<team>.cloudflareaccess.com), without a path.');
-  }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
-    throw new HttpSettingsError('--access-team-domain must use https (plain http only for a loopback address).');
-  }
-  if (/\s/.test(aud)) throw new HttpSettingsError('--access-aud must be the Access application\'s AUD tag (no spaces).');
-  return { teamDomain: url.origin, audience: aud };
-}
+export { parseAccessSettings, type AccessSettings } from './settings.js';
 
 export type AccessResult = { ok: true; actor: string } | { ok: false; status: 401 | 403 | 503; reason: string };
 

@@ -21,18 +21,10 @@ import { jsonRpcError, onBodyEnd, readJsonBody, SERVER_ERROR } from './body.js';
 import { readRequestCredentials, SessionBinding, sessionServerOptions, type RequestCredentials, type ServerFactory } from './credentials.js';
 import { isAllowedHostAndOrigin, type HostPolicy } from './hosts.js';
 import { SessionTable, type TrackedSession } from './sessions.js';
+import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './settings.js';
 import { rebindRefused, shuttingDown, statefulMcp, statelessMcp, type McpHandler } from './streamable.js';
 
-export interface HttpLimits {
-  /** POST /mcp and POST /messages bodies above this get 413 (JSON-RPC messages are small). */
-  maxBodyBytes: number;
-  /** Sessions (either transport) with nothing in flight unused this long are closed by sweep(). */
-  sessionIdleMs: number;
-  /** Streamable HTTP and SSE sessions together; beyond it the least recently used idle one is closed. */
-  maxSessions: number;
-}
-
-export const DEFAULT_HTTP_LIMITS: HttpLimits = { maxBodyBytes: 1_048_576, sessionIdleMs: 1_800_000, maxSessions: 1_000 };
+export { DEFAULT_HTTP_LIMITS, type HttpLimits } from './settings.js';
 
 /** A new legacy SSE session: its binding and a server already built for its credentials and caller. */
 export interface LegacyOpen {

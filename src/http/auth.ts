@@ -8,7 +8,6 @@
 import type { Logger } from '../log.js';
 import { ACCESS_JWT_HEADER, createAccessVerifier, type AccessSettings, type AccessVerifier, type AccessVerifierOptions } from './access.js';
 import { jsonRpcError, SERVER_ERROR } from './body.js';
-import { HttpSettingsError } from './hosts.js';
 
 export interface EndpointAuthSettings {
   /** Every request must carry `Authorization: Bearer <bearer>`. */
@@ -30,14 +29,7 @@ export function constantTimeEqual(given: string, expected: string): boolean {
   return diff === 0;
 }
 
-/** A bearer worth the name: at least 16 printable characters, no spaces (it travels in a header). Empty: none. */
-export function parseBearer(raw: string | undefined, from: string): string | undefined {
-  if (raw === undefined || raw === '') return undefined;
-  if (!/^[\x21-\x7e]{16,}$/.test(raw)) {
-    throw new HttpSettingsError(`${from}: the bearer must be at least 16 printable characters, without spaces (e.g. openssl rand -hex 32).`);
-  }
-  return raw;
-}
+export { parseBearer } from './settings.js';
 
 const BEARER_CHALLENGE = 'Bearer realm="cloudflare-users-mcp"';
 
