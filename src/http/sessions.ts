@@ -18,6 +18,27 @@ export interface TrackedSession {
   close(): Promise<void>;
 }
 
+/**
+ * A session of either transport: its SDK transport and server, closed together, once. Streamable HTTP
+ * (src/http/streamable.ts) and legacy SSE (src/transports/sse.ts) subclass it only to be told apart.
+ */
+export abstract class TransportSession<T extends { close(): Promise<void> }> implements TrackedSession {
+  abstract readonly kind: string;
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    readonly transport: T,
+    readonly server: { close(): Promise<void> },
+    readonly binding: SessionBinding,
+  ) {}
+
+  /** Idempotent: eviction, DELETE, the stream's end and shutdown may all ask. */
+  close(): Promise<void> {
+    this.closing ??= this.transport.close().then(() => this.server.close());
+    return this.closing;
+  }
+}
+
 export interface SessionTableOptions {
   maxSessions: number;
   /** A session with nothing in flight unused this long is closed by sweep(). */

@@ -14,7 +14,7 @@ import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { jsonRpcError, readJsonBody, SERVER_ERROR, SESSION_NOT_FOUND } from './body.js';
 import { SessionBinding, sessionServerOptions, type RequestCredentials, type ServerFactory } from './credentials.js';
-import type { SessionTable, TrackedSession } from './sessions.js';
+import { TransportSession, type SessionTable, type TrackedSession } from './sessions.js';
 
 /** One request to /mcp, past the app's checks. */
 export interface McpCall {
@@ -37,21 +37,8 @@ export interface StreamableOptions {
   begin: () => () => void;
 }
 
-export class StreamableSession implements TrackedSession {
+export class StreamableSession extends TransportSession<WebStandardStreamableHTTPServerTransport> {
   readonly kind = 'streamable';
-  private closing: Promise<void> | undefined;
-
-  constructor(
-    readonly transport: WebStandardStreamableHTTPServerTransport,
-    readonly server: Server,
-    readonly binding: SessionBinding,
-  ) {}
-
-  /** Idempotent: eviction, DELETE and shutdown may all ask. */
-  close(): Promise<void> {
-    this.closing ??= this.transport.close().then(() => this.server.close());
-    return this.closing;
-  }
 }
 
 export function shuttingDown(): Response {

@@ -22,7 +22,7 @@ import {
 import type { LegacyOpen, LegacyRoutes } from '../http/app.js';
 import { jsonRpcError, SERVER_ERROR } from '../http/body.js';
 import type { SessionBinding } from '../http/credentials.js';
-import type { SessionTable, TrackedSession } from '../http/sessions.js';
+import { TransportSession, type SessionTable, type TrackedSession } from '../http/sessions.js';
 
 /**
  * POST /messages is answered 202 as soon as the message is dispatched; the
@@ -74,21 +74,8 @@ class TrackedSseTransport extends SSEServerTransport {
   }
 }
 
-export class SseSession implements TrackedSession {
+export class SseSession extends TransportSession<SSEServerTransport> {
   readonly kind = 'sse';
-  private closing: Promise<void> | undefined;
-
-  constructor(
-    readonly transport: SSEServerTransport,
-    readonly server: Server,
-    readonly binding: SessionBinding,
-  ) {}
-
-  /** Idempotent: eviction, the stream's end and shutdown may all ask. */
-  close(): Promise<void> {
-    this.closing ??= this.transport.close().then(() => this.server.close());
-    return this.closing;
-  }
 }
 
 interface NodeBindings {
