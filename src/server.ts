@@ -39,10 +39,10 @@ export const INSTRUCTIONS =
   "user_id also takes the user's email. For a person's sessions, devices, IPs, last sign-in and failed logins, call get_user_access_overview " +
   'once; get_active_session and the other single tools give one part. ' +
   'provision/offboard_access_users: mode plan, then apply. list_access_users: all: true reads every page. ' +
-  'account_id defaults to the configured account. Before a delete (offboarding too) the person is asked to confirm ' +
+  'Before a delete (offboarding too) the person is asked to confirm ' +
   '(where the client cannot ask, confirm: true is required: pass it only after the person agreed). ' +
   'Lists are columnar: each row holds the values of `fields` in order, `same` holds values shared by every row, null means missing. ' +
-  'Pass fields to get fewer columns.';
+  'Pass fields to get fewer columns, or those named in more_fields.';
 
 export interface ServerOptions extends ToolSelection {
   /** Whether this transport can carry a request from server to client (stateless HTTP cannot). Default true. */
@@ -136,13 +136,15 @@ function sharedValidator(): AjvJsonSchemaValidator {
 
 export function createServer(services: ToolServices, options: ServerOptions = {}): Server {
   const tools = new Map(selectTools(options, options.tools).map((tool) => [tool.name, tool]));
-  const listing = { tools: [...tools.values()].map((tool) => compileTool(tool).listing) };
   const canAskClient = options.canAskClient ?? true;
   const sessionServices = {
     ...services,
     ...(options.credentials ? { credentials: options.credentials } : {}),
     ...(options.defaultAccountId ? { defaultAccountId: options.defaultAccountId } : {}),
   };
+  // A fixed account (configured, or this session's header) is left out of every schema (src/tools/listing.ts).
+  const accountFixed = Boolean(sessionServices.defaultAccountId);
+  const listing = { tools: [...tools.values()].map((tool) => compileTool(tool, accountFixed).listing) };
   const server = new Server(
     { name: SERVER_NAME, version: SERVER_VERSION, title: 'Cloudflare Users', icons: [SERVER_ICON] },
     // Logging is declared up front: the SDK refuses log notifications otherwise.

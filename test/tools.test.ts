@@ -181,9 +181,15 @@ describe('error paths', () => {
   });
 
   it('a foreign account: permission message naming the token group', async () => {
-    const text = await h.fails('list_access_users', { account_id: 'f'.repeat(32) });
-    expect(text).toMatch(/rejected the credentials/);
-    expect(text).toContain('Access: Audit Logs Read');
+    // With no account fixed (a fixed one refuses any other before sending: test/account-fixed.test.ts).
+    const open = await startHarness({ sharedEmulator: h.emulator, defaultAccountId: null });
+    try {
+      const text = await open.fails('list_access_users', { account_id: 'f'.repeat(32) });
+      expect(text).toMatch(/rejected the credentials/);
+      expect(text).toContain('Access: Audit Logs Read');
+    } finally {
+      await open.close();
+    }
   });
 
   it('a read-only token on a write: permission message', async () => {

@@ -95,12 +95,15 @@ function reconstruct(data: Json): Json[] {
 /** Independent of the implementation: drop the fraction of an ISO timestamp. */
 const toSecond = (text: string): string => text.replace(/^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.\d+(Z|[+-]\d\d:?\d\d)?$/, '$1$2');
 
-const USER_FIELDS = ['id', 'email', 'name', 'access_seat', 'gateway_seat', 'active_device_count', 'last_successful_login', 'created_at', 'updated_at'];
+/** The default columns of a user list. */
+const USER_FIELDS = ['id', 'email', 'name', 'access_seat', 'gateway_seat', 'active_device_count', 'last_successful_login'];
+/** Shown when `fields` names them (a single user always has them). */
+const USER_MORE_FIELDS = ['created_at', 'updated_at', 'seat_uid'];
 
 /** What must survive trimming for one upstream user: non-empty values, timestamps to the second. */
 function expectedUser(user: Json): Json {
   const expected: Json = {};
-  for (const field of USER_FIELDS) {
+  for (const field of [...USER_FIELDS, 'created_at', 'updated_at']) {
     const value = user[field];
     if (value === null || value === undefined || value === '') continue;
     expected[field] = typeof value === 'string' && field.endsWith('_at') || field === 'last_successful_login' ? toSecond(String(value)) : value;
@@ -207,8 +210,9 @@ describe('rule 2: timestamps', () => {
         isoFromEpochSeconds(asRecord(session)['last_authenticated']),
       );
     }
-    const sessions = trimSessionList([{ expiration: 1_793_614_830, metadata: { iat: 1_793_528_430, expires: 1_793_614_830, ttl: 86_400, nonce: 'n1' } }], undefined);
-    expect(reconstruct(sessions.data)[0]).toEqual({ nonce: 'n1', issued: '2026-11-01T10:20:30Z', expires: '2026-11-02T10:20:30Z', ttl: 86_400 });
+    const item = { expiration: 1_793_614_830, metadata: { iat: 1_793_528_430, expires: 1_793_614_830, ttl: 86_400, nonce: 'n1' } };
+    expect(reconstruct(trimSessionList([item], undefined).data)[0]).toEqual({ nonce: 'n1', issued: '2026-11-01T10:20:30Z', expires: '2026-11-02T10:20:30Z' });
+    expect(reconstruct(trimSessionList([item], undefined, { fields: ['issued', 'ttl'] }).data)[0]).toEqual({ issued: '2026-11-01T10:20:30Z', ttl: 86_400 });
   });
 });
 
@@ -247,22 +251,38 @@ describe('rule 3: only empties and exact duplicates are dropped', () => {
 describe('rule 4: columnar lists', () => {
   const trimmed = trimAccessUserList(usersPage.result, usersPage.result_info, { page: 1, per_page: 50 });
 
-  it('a page of 50 users is at most 50% of the pretty-printed body and every user is recoverable', () => {
+  it('a page of 50 users is at most 35% of the pretty-printed body and every user is recoverable, the rest through fields', () => {
     expectValid(userListOutput, trimmed);
-    expect(trimmed.text.length / prettyLength(usersPage)).toBeLessThanOrEqual(0.5);
+    expect(trimmed.text.length / prettyLength(usersPage)).toBeLessThanOrEqual(0.35);
+    // Deterministic: a change in either direction shows (test/list-size.test.ts measures the emulator's two data sets).
+    expect(trimmed.text.length).toBe(6_080);
     const rebuilt = reconstruct(trimmed.data);
     expect(rebuilt).toHaveLength(50);
     pageUsers.forEach((user, index) => {
-      expect(pick(rebuilt[index] ?? {}, USER_FIELDS)).toEqual(expectedUser(user));
+      expect(rebuilt[index]).toEqual(pick(expectedUser(user), USER_FIELDS));
+    });
+    const more = trimAccessUserList(usersPage.result, usersPage.result_info, { page: 1, per_page: 50 }, { fields: [...USER_FIELDS, ...USER_MORE_FIELDS] });
+    expectValid(userListOutput, more);
+    expect(more.data).not.toHaveProperty('more_fields');
+    reconstruct(more.data).forEach((row, index) => {
+      const seatUid = pageUsers[index]!['seat_uid'];
+      expect(row).toEqual({ ...expectedUser(pageUsers[index]!), ...(seatUid ? { seat_uid: seatUid } : {}) });
     });
   });
 
-  it('orders columns most useful first and writes each key once', () => {
-    expect(trimmed.data['fields']).toEqual([
-      'id', 'email', 'name', 'access_seat', 'gateway_seat', 'active_device_count', 'last_successful_login', 'created_at', 'updated_at', 'seat_uid',
-    ]);
+  it('orders columns most useful first, writes each key once and names the columns left out', () => {
+    expect(trimmed.data['fields']).toEqual(USER_FIELDS);
+    expect(trimmed.data['more_fields']).toEqual(USER_MORE_FIELDS);
     expect(trimmed.text.split('"email"')).toHaveLength(2);
     expect(trimmed.data['paging']).toEqual({ page: 1, per_page: 50, count: 50, next_page: 2 });
+    expect(Object.keys(trimmed.data)).toEqual(['fields', 'rows', 'paging', 'more_fields']);
+  });
+
+  it('a projection naming only unknown fields gets the default columns, more_fields and what is available', () => {
+    const data = trimAccessUserList(pageUsers, undefined, {}, { fields: ['created'] }).data;
+    expect(data['fields']).toEqual(USER_FIELDS);
+    expect(data['more_fields']).toEqual(USER_MORE_FIELDS);
+    expect(data['unknown_fields']).toEqual(['created']);
   });
 
   it('writes null for a value missing in one row (users who never logged in)', () => {
@@ -278,6 +298,8 @@ describe('rule 4: columnar lists', () => {
     const data = trimAccessUserList(users, undefined, { page: 1, per_page: 50 }).data;
     const fields = asArray(data['fields']);
     expect(fields).not.toContain('seat_uid');
+    // An empty on-request column is not offered either; a field the API adds later is shown (nothing new is hidden).
+    expect(data['more_fields']).toEqual(['created_at', 'updated_at']);
     expect(fields.at(-1)).toBe('scim_external_id');
     expect(reconstruct(data).map((row) => row['scim_external_id'] ?? null)).toEqual([null, null, 'okta-00u1', null]);
   });
@@ -528,10 +550,11 @@ describe('rule 6: active sessions', () => {
   const body = fixture('sessions');
   const trimmed = trimSessionList(body.result, body.result_info);
 
-  it('rows of nonce, apps, issued, expires; the shared ttl is hoisted', () => {
+  it('rows of nonce, apps, issued, expires; ttl (expires minus issued) through fields, where a shared one is hoisted', () => {
     expectValid(sessionListOutput, trimmed);
     expect(trimmed.data['fields']).toEqual(['nonce', 'apps', 'issued', 'expires']);
-    expect(trimmed.data['same']).toEqual({ ttl: 86_400 });
+    expect(trimmed.data['same']).toBeUndefined();
+    expect(trimmed.data['more_fields']).toEqual(['ttl']);
     const first = reconstruct(trimmed.data)[0];
     const upstream = asRecord(asRecord(records(body.result)[0])['metadata']);
     expect(first).toEqual({
@@ -539,8 +562,9 @@ describe('rule 6: active sessions', () => {
       apps: ['App Launcher (corp.cloudflareaccess.com, app_launcher)', 'Jira (jira.corp.example)', 'Grafana (grafana.corp.example)'],
       issued: isoFromEpochSeconds(upstream['iat']),
       expires: isoFromEpochSeconds(upstream['expires']),
-      ttl: 86_400,
     });
+    const withTtl = trimSessionList(body.result, body.result_info, { fields: ['nonce', 'ttl'] }).data;
+    expect(withTtl['same']).toEqual({ ttl: 86_400 });
   });
 
   it('apps fall back to objects when two share a label, and a non-empty name is kept', () => {
@@ -548,7 +572,9 @@ describe('rule 6: active sessions', () => {
       a1: { hostname: 'jira.corp.example', name: 'Jira', type: 'self_hosted', uid: 'a1' },
       a2: { hostname: 'jira.corp.example', name: 'Jira', type: 'self_hosted', uid: 'a2' },
     };
-    const rows = reconstruct(trimSessionList([{ name: 'laptop', metadata: { nonce: 'n1', apps } }], undefined).data);
+    const listed = trimSessionList([{ name: 'laptop', metadata: { nonce: 'n1', apps } }], undefined).data;
+    expect(listed['more_fields']).toEqual(['name']);
+    const rows = reconstruct(trimSessionList([{ name: 'laptop', metadata: { nonce: 'n1', apps } }], undefined, { fields: ['nonce', 'name', 'apps'] }).data);
     expect(rows[0]).toEqual({
       nonce: 'n1',
       name: 'laptop',
@@ -656,13 +682,17 @@ describe('rule 8: failed logins', () => {
   const body = fixture('failed-logins');
   const trimmed = trimFailedLogins(body.result, body.result_info);
 
-  it('columns datetime, app_name, ray_id, expiration, aud with the constant user hoisted', () => {
+  it('columns datetime, app_name, ray_id; expiration, aud and the user (asked about) through fields', () => {
     expectValid(failedLoginsOutput, trimmed);
-    expect(trimmed.data['fields']).toEqual(['datetime', 'app_name', 'ray_id', 'expiration', 'aud']);
+    expect(trimmed.data['fields']).toEqual(['datetime', 'app_name', 'ray_id']);
+    expect(trimmed.data['more_fields']).toEqual(['expiration', 'aud', 'user_email', 'user_uuid']);
     const first = asRecord(records(body.result)[0]);
     const metadata = asRecord(first['metadata']);
-    expect(trimmed.data['same']).toEqual({ user_email: metadata['user_email'], user_uuid: metadata['user_uuid'] });
-    expect(reconstruct(trimmed.data)[0]).toEqual({
+    expect(reconstruct(trimmed.data)[0]).toEqual({ datetime: toSecond(String(metadata['datetime'])), app_name: metadata['app_name'], ray_id: metadata['ray_id'] });
+    const all = trimFailedLogins(body.result, body.result_info, { fields: ['datetime', 'app_name', 'ray_id', 'expiration', 'aud', 'user_email', 'user_uuid'] });
+    expectValid(failedLoginsOutput, all);
+    expect(all.data['same']).toEqual({ user_email: metadata['user_email'], user_uuid: metadata['user_uuid'] });
+    expect(reconstruct(all.data)[0]).toEqual({
       datetime: toSecond(String(metadata['datetime'])),
       app_name: metadata['app_name'],
       ray_id: metadata['ray_id'],
@@ -681,7 +711,7 @@ describe('rule 8: failed logins', () => {
   });
 
   it('is compact', () => {
-    expect(trimmed.text.length / prettyLength(body)).toBeLessThanOrEqual(0.5);
+    expect(trimmed.text.length / prettyLength(body)).toBeLessThanOrEqual(0.35);
   });
 });
 

@@ -10,12 +10,13 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Socket } from 'node:net';
 import { failure, handleApiRequest, type ApiCredentials, type ApiResponse, type Envelope } from './api.js';
 import { errorForStatus, FaultQueue, htmlErrorPage, MALFORMED_JSON_BODY, redirectPage, withExtraFields, writeHugeResponse, type Fault, type FaultRule } from './faults.js';
-import { DEFAULT_SEED, DEFAULT_USER_COUNT, SANDBOX_ACCOUNT_ID, seedSandbox } from './seed.js';
+import { DEFAULT_SEED, DEFAULT_USER_COUNT, SANDBOX_ACCOUNT_ID, seedSandbox, type SeedShape } from './seed.js';
 import type { SandboxState } from './types.js';
 
 export { SANDBOX_ACCOUNT_ID, SANDBOX_ALICE, SANDBOX_BOB, SANDBOX_CAROL, SANDBOX_REFERENCE_NOW_MS } from './seed.js';
 export { ERROR_CODES, DEFAULT_PER_PAGE, MAX_PER_PAGE } from './api.js';
 export type { Fault, FaultRule } from './faults.js';
+export type { SeedShape } from './seed.js';
 export type {
   AccessApp,
   AccessUser,
@@ -39,6 +40,8 @@ export interface EmulatorOptions {
   accountId?: string;
   seed?: number;
   userCount?: number;
+  /** The data's shape (src/sandbox/seed.ts): `varied` has long non-ASCII names and emails, seats varying per row. */
+  shape?: SeedShape;
   /** A fixed delay before every answer (benchmarks: a network that is not a loopback). Default 0. */
   latencyMs?: number;
 }
@@ -132,6 +135,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const data = seedSandbox({
     seed: options.seed ?? DEFAULT_SEED,
     userCount: options.userCount ?? DEFAULT_USER_COUNT,
+    shape: options.shape ?? 'default',
     accountId,
     ownerEmail: credentials.email,
   });

@@ -159,6 +159,20 @@ const LAST_NAMES = [
   "O'Brien", 'Okafor', 'Olsen', 'Park', 'Patel', 'Pereira', 'Petrov', 'Quinn', 'Reyes', 'Rossi', 'Sato', 'Schmidt',
   'Silva', 'Singh', 'Sokolova', 'Tanaka', 'Torres', 'Varga', 'Wagner', 'Walsh', 'Wang', 'Weber', 'Yamamoto', 'Zhang',
 ];
+/**
+ * The second data shape (`shape: 'varied'`): long, non-ASCII names and emails, so a trimmer tuned on short ASCII
+ * rows is measured on rows unlike them (with seats that vary per row, see variedUser).
+ */
+const VARIED_FIRST_NAMES = [
+  'Þórhildur', 'Zoë-Émilie', 'Åsa-Kristín', 'Jürgen-Maximilian', 'François-Xavier', 'Łucja', 'Αλεξάνδρα', 'Дмитрий',
+  'Nguyễn Thị Thanh', 'Søren-Aksel', 'María José', 'Chiamaka Ngozi', 'Ştefan', 'Anne-Sophie', 'Kristófer', 'Sebastián',
+];
+const VARIED_LAST_NAMES = [
+  'Vandenberghe-Ødegård', 'Wiśniewska-Kowalczyk', 'Παπαδοπούλου', 'Rodríguez de la Fuente', 'van der Westhuizen',
+  'Ó Súilleabháin', 'Gonçalves Magalhães', 'Христофорова', 'Oyelaran-Okonkwo', 'Großmann-Schäfer', 'Nørgaard-Jørgensen',
+  'Dăscălescu', 'Þorsteinsdóttir', 'Ben Abdallah El Idrissi', 'Castellanos Úbeda',
+];
+const VARIED_DOMAINS = ['forschung-und-entwicklung.beispiel-konzern.example', 'société-générale-des-données.example', 'research.subsidiary-holdings.example'];
 const COUNTRIES = ['US', 'US', 'US', 'US', 'GB', 'DE', 'FR', 'CA', 'JP', 'IN', 'BR', 'NL', 'AU', 'PT'];
 const GROUP_NAMES = ['Engineering', 'IT Admins', 'Sales', 'Finance', 'Support', 'Marketing', 'Contractors', 'Security'];
 
@@ -394,11 +408,53 @@ function makeOwner(accountId: string, email: string): TokenOwner {
   };
 }
 
+/** `default`: the demo company. `varied`: long non-ASCII names and emails, seats varying per row. */
+export type SeedShape = 'default' | 'varied';
+
 export interface SeedOptions {
   seed: number;
   userCount: number;
   accountId: string;
   ownerEmail: string;
+  /** Default `default`; the default data stays byte for byte what it was. */
+  shape?: SeedShape;
+}
+
+/** An internationalized email local part: lowercase, spaces and apostrophes become dots, letters kept as they are. */
+function variedLocalPart(text: string): string {
+  return text.toLowerCase().replace(/[\s']+/g, '.');
+}
+
+/**
+ * A user of the varied shape: long non-ASCII name and email, and each seat flag and the device count drawn on
+ * its own, so no column is the same on every row of a page.
+ */
+function variedUser(rng: SeededRandom, usedEmails: Set<string>, startMs: number, nowMs: number): AccessUser {
+  const first = rng.pick(VARIED_FIRST_NAMES);
+  const last = rng.pick(VARIED_LAST_NAMES);
+  const base = `${variedLocalPart(first)}.${variedLocalPart(last)}`;
+  const domain = rng.pick(VARIED_DOMAINS);
+  let email = `${base}@${domain}`;
+  for (let n = 2; usedEmails.has(email); n++) email = `${base}${n}@${domain}`;
+  usedEmails.add(email);
+  const createdMs = rng.int(startMs, nowMs - 20 * DAY_MS);
+  const createdAt = isoMicro(createdMs, rng.int(0, 999));
+  const updatedAt = rng.chance(0.3) ? createdAt : isoMicro(rng.int(createdMs, nowMs - DAY_MS), rng.int(0, 999));
+  const id = rng.uuid();
+  const user: AccessUser = {
+    id,
+    uid: id,
+    seat_uid: rng.hex(32),
+    email,
+    name: `${first} ${last}`,
+    access_seat: rng.chance(0.5),
+    gateway_seat: rng.chance(0.5),
+    active_device_count: rng.int(0, 6),
+    created_at: createdAt,
+    updated_at: updatedAt,
+  };
+  if (!rng.chance(0.1)) user.last_successful_login = isoSeconds(rng.int(Math.max(createdMs, nowMs - 120 * DAY_MS), nowMs - HOUR_MS));
+  return user;
 }
 
 /** Builds the whole demo account. Same options, same data, byte for byte. */
@@ -441,6 +497,12 @@ export function seedSandbox(options: SeedOptions): SandboxData {
   const startMs = Date.UTC(2022, 2, 1);
   const randomUsers: AccessUser[] = [];
   while (users.length < userCount) {
+    if (options.shape === 'varied') {
+      const user = variedUser(rng, usedEmails, startMs, nowMs);
+      users.push(user);
+      randomUsers.push(user);
+      continue;
+    }
     const first = rng.pick(FIRST_NAMES);
     const last = rng.pick(LAST_NAMES);
     const corp = rng.chance(0.7);
@@ -489,10 +551,13 @@ export function seedSandbox(options: SeedOptions): SandboxData {
   const sessionHolders = rng.shuffle(candidates).slice(0, Math.max(9, Math.round(candidates.length / 4)));
   if (alice) sessionHolders.unshift(alice);
   for (const user of sessionHolders) {
-    // A live session implies an Access seat; posture data implies a WARP device.
+    // A live session implies an Access seat; posture data implies a WARP device (the varied shape keeps its
+    // per-row gateway seats and device counts, so they stay varied on a page).
     user.access_seat = true;
-    user.gateway_seat = true;
-    user.active_device_count = Math.max(1, user.active_device_count);
+    if (options.shape !== 'varied') {
+      user.gateway_seat = true;
+      user.active_device_count = Math.max(1, user.active_device_count);
+    }
     const isAlice = user.id === SANDBOX_ALICE.id;
     const count = isAlice ? SANDBOX_ALICE.sessionCount : rng.int(1, 4);
     const sessions: StoredSession[] = [];

@@ -1,7 +1,7 @@
 import { accessUserOutput, trimAccessUser } from '../trim/index.js';
 import { defineTool } from './define.js';
 import { accountIdField, emailField, nameField } from './fields.js';
-import { ZERO_TRUST_USERS_WRITE } from './permissions.js';
+import { ZERO_TRUST_USERS_WRITE, ZERO_TRUST_USERS_WRITE_SHORT } from './permissions.js';
 
 export default defineTool({
   name: 'create_access_user',
@@ -9,7 +9,7 @@ export default defineTool({
   toolset: 'users',
   description:
     'Provision a Zero Trust user; returns it with its id. Sent once: retried only on rate limits. ' +
-    `Needs ${ZERO_TRUST_USERS_WRITE}`,
+    `Needs ${ZERO_TRUST_USERS_WRITE_SHORT}.`,
   permission: ZERO_TRUST_USERS_WRITE,
   inputSchema: {
     account_id: accountIdField,

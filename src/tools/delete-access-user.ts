@@ -3,7 +3,7 @@ import { requireConfirmation } from './confirmation.js';
 import { defineTool } from './define.js';
 import { accountIdField, userIdField } from './fields.js';
 import { resolveUser, type ResolvedUser } from './resolve-user.js';
-import { ZERO_TRUST_USERS_WRITE } from './permissions.js';
+import { ZERO_TRUST_USERS_WRITE, ZERO_TRUST_USERS_WRITE_SHORT } from './permissions.js';
 
 const deletedOutput = z.object({ deleted: z.boolean(), id: z.string(), note: z.string().optional() });
 
@@ -14,12 +14,12 @@ export default defineTool({
   description:
     'Delete a Zero Trust user, revoking seats and tokens; irreversible. ' +
     'Asks the person to confirm when the client can; else needs confirm: true (without it nothing is sent). ' +
-    `Needs ${ZERO_TRUST_USERS_WRITE}`,
+    `Needs ${ZERO_TRUST_USERS_WRITE_SHORT}.`,
   permission: ZERO_TRUST_USERS_WRITE,
   inputSchema: {
     account_id: accountIdField,
     user_id: userIdField,
-    confirm: z.boolean({ error: 'confirm must be true or false' }).optional().describe('true once the person agreed; they may still be asked'),
+    confirm: z.boolean({ error: 'confirm must be true or false' }).optional().describe('true once the person agreed'),
   },
   outputSchema: deletedOutput,
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },

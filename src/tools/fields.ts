@@ -18,7 +18,20 @@ export const accountIdField = z
   .string({ error: typeError('account_id', 'a string of 32 lowercase hex characters') })
   .refine((value) => /^[0-9a-f]{32}$/.test(value), 'account_id must be 32 lowercase hex characters (the Account ID from the Cloudflare dashboard)')
   .optional()
-  .describe('Omit: default account');
+  // Listed only when no account is fixed (then it is required there: ./listing.ts); this says where to find it.
+  .describe('From get_current_user organizations[].id');
+
+/**
+ * When the server's account is fixed (CLOUDFLARE_ACCOUNT_ID, or the session's X-Cloudflare-Account-Id), the
+ * listed schemas have no account_id. One a model passes anyway is accepted only if it is that account: it never
+ * switches accounts, and a different one is refused before anything is sent rather than quietly ignored.
+ * Returns the problem, or undefined.
+ */
+export function fixedAccountIssue(args: Readonly<Record<string, unknown>>, fixedAccountId: string | undefined): string | undefined {
+  const given = args['account_id'];
+  if (!fixedAccountId || given === undefined || given === fixedAccountId) return undefined;
+  return `account_id must be omitted or equal ${fixedAccountId}: this server is fixed to that account (CLOUDFLARE_ACCOUNT_ID or the session's X-Cloudflare-Account-Id)`;
+}
 
 const UUID_PATTERN = /^[\da-f]{8}(-[\da-f]{4}){3}-[\da-f]{12}$/;
 /** An email with nothing of a path or URL in it: no slash, backslash, percent, `?`, `#` or control character. */
@@ -46,21 +59,23 @@ export function userRefField(field: string, { inList = false } = {}) {
 
 export const userIdField = userRefField('user_id').describe('UUID or email');
 
+// A nonce is copied from list_active_sessions, never made up: the pattern guards the path, the model need not read it.
 export const nonceField = z
   .string({ error: typeError('nonce', 'a string') })
-  .regex(/^[\w-]{1,128}$/, 'nonce must be 1-128 characters of A-Z, a-z, 0-9, _ or -')
+  .refine((value) => /^[\w-]{1,128}$/.test(value), 'nonce must be 1-128 characters of A-Z, a-z, 0-9, _ or - (from list_active_sessions)')
   .describe('From list_active_sessions');
 
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/**
+ * An email, checked the same everywhere but not spelled out in the schema: a model writes an email without
+ * being shown a regular expression, and a wrong one is answered with the rule before anything is sent.
+ */
 export const emailField = z
   .string({ error: typeError('email', 'a string') })
-  .max(254, 'email must be at most 254 characters')
-  .regex(EMAIL_PATTERN, 'email must be an email address like jdoe@example.com');
-
-/** emailField's rule, enforced but not advertised: for batch items, where the schema is repeated for nothing. */
-export const itemEmailField = z
-  .string({ error: typeError('email', 'a string') })
   .refine((value) => value.length <= 254 && EMAIL_PATTERN.test(value), 'email must be an email address like jdoe@example.com (at most 254 characters)');
+
+/** The same rule, for batch items and the rename's current email. */
+export const itemEmailField = emailField;
 
 /** Free text with a length check that is enforced but not advertised (see fieldsField). */
 export function textField(field: string, maxLength = 200) {
@@ -71,10 +86,11 @@ export function textField(field: string, maxLength = 200) {
 
 export const nameField = textField('name');
 
+// Whole number and bounds enforced, not advertised: page numbers come from paging.next_page (z.int would
+// list JavaScript's safe-integer bounds). per_page keeps its bounds, which a model needs to ask for the biggest page.
 export const pageField = z
-  .int({ error: 'page must be a whole number >= 1' })
-  .min(1, 'page must be >= 1')
-  .max(100_000, 'page must be <= 100000')
+  .number({ error: 'page must be a whole number >= 1' })
+  .refine((value) => Number.isInteger(value) && value >= 1 && value <= 100_000, 'page must be a whole number from 1 to 100000')
   .optional()
   .describe('Page number');
 
@@ -96,4 +112,4 @@ export const fieldsField = z
 export const detailField = z
   .enum(['summary', 'full'], { error: 'detail must be "summary" or "full"' })
   .optional()
-  .describe('summary (default) or full');
+  .describe('Default summary');

@@ -5,3 +5,5 @@
  */
 export const PERMISSIONS_PAGE = 'https://developers.cloudflare.com/fundamentals/api/reference/permissions/';
 export const ZERO_TRUST_USERS_WRITE = `write access to Zero Trust users, see ${PERMISSIONS_PAGE.replace('https://', '')}`;
+/** What a description says (every model reads it on every turn); the auth error quotes ZERO_TRUST_USERS_WRITE, with the page. */
+export const ZERO_TRUST_USERS_WRITE_SHORT = 'write access to Zero Trust users';

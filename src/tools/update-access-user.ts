@@ -8,7 +8,7 @@ export default defineTool({
   title: 'Rename a Zero Trust user',
   toolset: 'users',
   description:
-    "Overwrite a Zero Trust user's name. email (optional) must be the current one: it cannot change. " +
+    "Overwrite a Zero Trust user's name (the email cannot change). " +
     'Needs Zero Trust: Seats Write.',
   permission: 'Zero Trust: Seats Write',
   inputSchema: {

@@ -22,6 +22,8 @@ export const USER_SPEC: TableSpec = {
     'uid',
   ],
   duplicates: { uid: 'id' },
+  // Who, seats, devices and last login on every row; the record's own bookkeeping when asked for.
+  onRequest: ['created_at', 'updated_at', 'seat_uid'],
 };
 
 /** A list item: the user's own fields, compacted; a non-object item is kept under `value`. */
@@ -79,6 +81,8 @@ export function currentUser(result: unknown): JsonRecord {
 export const SESSION_SPEC: TableSpec = {
   columns: ['nonce', 'apps', 'issued', 'expires', 'expiration', 'ttl', 'name'],
   duplicates: { expiration: 'expires' },
+  // ttl is expires minus issued; name is the user's (one value for every row of the one user asked about).
+  onRequest: ['ttl', 'name'],
 };
 
 /**
@@ -192,6 +196,9 @@ export function compactSessionApps(records: JsonRecord[]): JsonRecord[] {
 
 export const FAILED_LOGIN_SPEC: TableSpec = {
   columns: ['datetime', 'app_name', 'ray_id', 'expiration', 'aud', 'user_email', 'user_uuid'],
+  // When, where and the Ray ID on every row. The record's expiry (Access keeps them 30 days), the app's audience
+  // tag (app_name names it) and the user asked about only when asked for.
+  onRequest: ['expiration', 'aud', 'user_email', 'user_uuid'],
 };
 
 /** `{expiration, metadata:{app_name, aud, datetime, ray_id, user_email, user_uuid}}` → one flat record. */

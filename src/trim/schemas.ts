@@ -11,13 +11,15 @@ const flag = z.boolean().optional();
 const count = z.number().optional();
 
 // `truncated` ({shown, of, next, hint}) is left to the loose schema: its hint explains itself.
-/** `{fields, same?, rows, paging}`: a row holds one value per name in `fields`. */
+/** `{fields, same?, rows, paging, more_fields?}`: a row holds one value per name in `fields`. */
 function table() {
   return z.looseObject({
     fields: z.array(z.string()),
     same: z.unknown().optional().describe('columns equal in every row'),
     rows: z.array(z.array(z.unknown())),
     paging: z.looseObject({ count: z.number(), next_page: count }),
+    // Named in the server's instructions: columns left out, which fields brings.
+    more_fields: z.array(z.string()).optional(),
   });
 }
 

@@ -7,6 +7,10 @@
  * user_uuid repeated on every failed login. At least one column always stays
  * in `rows` so a row keeps its place. A column empty in every shown row is
  * omitted, and a value missing from one row is `null`.
+ *
+ * Columns a model rarely needs on every row (a user's created_at, a failed login's aud) are shown only when
+ * `fields` names them; a table that leaves some out lists them in `more_fields`, so the answer says what else
+ * there is and how to get it.
  */
 import { firstThatFits, shrinkToFit, type Fitted } from './budget.js';
 import { isRecord, positiveInt, sameJson, setEntry, type JsonRecord } from './compact.js';
@@ -16,6 +20,8 @@ export interface TableSpec {
   columns: readonly string[];
   /** column → the column it usually repeats; dropped when equal (or empty) in every row and the other is shown. */
   duplicates?: Readonly<Record<string, string>>;
+  /** Documented columns shown only when `fields` names them (listed in `more_fields` otherwise). */
+  onRequest?: readonly string[];
 }
 
 export interface Paging {
@@ -132,6 +138,7 @@ function layout(
   input: ListInput,
   projection: Projection,
   truncated: Truncation | undefined,
+  moreFields: readonly string[],
 ): JsonRecord {
   // With no row shown, still list the page's columns: that is what `fields` can pick from.
   const presenceSource = records.length > 0 ? records : input.records;
@@ -152,6 +159,7 @@ function layout(
   if (Object.keys(same).length > 0) data['same'] = same;
   data['rows'] = records.map((record) => rowColumns.map((column) => record[column] ?? null));
   data['paging'] = input.paging;
+  if (moreFields.length > 0) data['more_fields'] = moreFields;
   if (truncated !== undefined) data['truncated'] = truncated;
   if (projection.unknown.length > 0) {
     data['unknown_fields'] = projection.unknown;
@@ -168,10 +176,15 @@ const HINT_NO_ROW_FITS = 'No row fits the size limit: pass fields for fewer colu
 export function buildList(input: ListInput): Fitted {
   const { records, spec, maxChars } = input;
   const projection = project(availableColumns(records, spec), input.fields);
-  const columns = withoutDuplicates(projection.columns, records, spec.duplicates ?? {});
+  // Without a usable projection (none, or only unknown names): the default columns; the on-request ones that
+  // hold a value are named in more_fields.
+  const chosen = input.fields?.some((name) => projection.available.includes(name)) === true;
+  const onRequest = new Set(chosen ? [] : (spec.onRequest ?? []));
+  const moreFields = projection.columns.filter((column) => onRequest.has(column) && records.some((record) => record[column] !== undefined));
+  const columns = withoutDuplicates(projection.columns.filter((column) => !onRequest.has(column)), records, spec.duplicates ?? {});
   const total = records.length;
 
-  const full = layout(records, columns, input, projection, undefined);
+  const full = layout(records, columns, input, projection, undefined, moreFields);
   const fullText = JSON.stringify(full);
   if (fullText.length <= maxChars) return { data: full, text: fullText };
 
@@ -186,7 +199,7 @@ export function buildList(input: ListInput): Fitted {
     const truncated: Truncation = next
       ? { shown, of: total, next, hint: `Request page ${next.page} with per_page ${shown} for the remaining rows, or pass fields for fewer columns.` }
       : { shown, of: total, hint: input.hint ?? HINT_FEWER_COLUMNS };
-    const data = layout(records.slice(0, shown), columns, input, projection, truncated);
+    const data = layout(records.slice(0, shown), columns, input, projection, truncated, moreFields);
     return { data, text: JSON.stringify(data) };
   };
   let best: Fitted | undefined;
@@ -206,7 +219,7 @@ export function buildList(input: ListInput): Fitted {
 
   // Not even one row fits: show the columns and say how to ask for less.
   const noRows: Truncation = { shown: 0, of: total, hint: HINT_NO_ROW_FITS };
-  const empty = layout([], columns, input, projection, noRows);
+  const empty = layout([], columns, input, projection, noRows, moreFields);
   const emptyText = JSON.stringify(empty);
   if (emptyText.length <= maxChars) return { data: empty, text: emptyText };
   const shrunk = shrinkToFit(empty, {
