@@ -7,28 +7,22 @@
 # --bearer-file), and/or Cloudflare Access (CLOUDFLARE_ACCESS_TEAM_DOMAIN + CLOUDFLARE_ACCESS_AUD).
 # Without either it exits at once (status 2) and says what to set.
 
-# 1. Build: all dependencies (TypeScript), compile src/ to dist/.
+# 1. Build: all dependencies (esbuild, tsx), then `npm run build` bundles src/ and every production package
+#    into dist/ (dist/index.js + chunks): the image needs no node_modules at all.
 FROM node:20-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json ./
+COPY scripts ./scripts
 COPY src ./src
 RUN npm run build
 
-# 2. Production dependencies only.
-FROM node:20-slim AS deps
-WORKDIR /app
-COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
-
-# 3. Run: slim Node 20, no compiler, no dev dependencies, not root.
+# 2. Run: slim Node 20, the bundled dist/ only: no compiler, no node_modules, not root.
 FROM node:20-slim
 ENV NODE_ENV=production
 WORKDIR /app
-COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-COPY package.json ./
 # The image's unprivileged user (uid 1000): the server needs no privilege, and no file it can write.
 USER node
 EXPOSE 8787

@@ -6,6 +6,7 @@
  * machines are noisy), the ratio between the two, the goal and PASS/MISS.
  */
 import type { Emulator } from '../src/sandbox/emulator.js';
+import type { StdioPeer } from './peer.js';
 import type { DirectClient, InProcessServer } from './setup.js';
 
 export interface Figure {
@@ -45,6 +46,8 @@ export interface BenchContext {
   direct: DirectClient;
   /** Builds dist/ once if missing or older than src/; resolves to how it went. */
   ensureDist(): Promise<DistStatus>;
+  /** The peer (bench/peer.ts), spawned over stdio once on first use against the same emulator; closed by the runner. */
+  bridge(): Promise<StdioPeer>;
   progress(message: string): void;
 }
 

@@ -20,6 +20,7 @@ import { startEmulator } from '../src/sandbox/emulator.js';
 import { SERVER_NAME, SERVER_VERSION } from '../src/version.js';
 import { PROJECT_ROOT } from '../test/helpers/spawn.js';
 import { figureTable, fmtNum, fmtRatio, fmtValue, verdict, table, type BenchContext, type DistStatus, type Figure, type Section, type SectionResult } from './lib.js';
+import { startBridge, type StdioPeer } from './peer.js';
 import { buildDistIfStale, createDirectClient, startInProcess } from './setup.js';
 import { SECTIONS } from './sections.js';
 
@@ -174,12 +175,14 @@ async function main(): Promise<number> {
   const inProcess = await startInProcess(upstream);
   const direct = createDirectClient(upstream, emulator.origin);
   let dist: Promise<DistStatus> | undefined;
+  let bridge: Promise<StdioPeer> | undefined;
   const ctx: BenchContext = {
     quick,
     emulator,
     inProcess,
     direct,
     ensureDist: () => (dist ??= buildDistIfStale(progress, { rebuildStale: !quick })),
+    bridge: () => (bridge ??= startBridge(upstream)),
     progress,
   };
 
@@ -201,6 +204,7 @@ async function main(): Promise<number> {
       }
     }
   } finally {
+    if (bridge) await (await bridge.catch(() => undefined))?.close();
     await inProcess.close();
     await direct.close();
     await emulator.close();

@@ -10,7 +10,8 @@ import { httpSection } from './http.js';
 import type { Section } from './lib.js';
 import { memorySection } from './memory.js';
 import { overheadSection } from './overhead.js';
+import { peerSection } from './peer.js';
 import { toolSizeSection } from './tool-size.js';
 import { workflowsSection } from './workflows.js';
 
-export const SECTIONS: readonly Section[] = [toolSizeSection, compactionSection, overheadSection, coldStartSection, memorySection, workflowsSection, httpSection];
+export const SECTIONS: readonly Section[] = [toolSizeSection, compactionSection, peerSection, overheadSection, coldStartSection, memorySection, workflowsSection, httpSection];

@@ -4,13 +4,12 @@
  * real clock and the CLI's undici settings), the direct-undici baseline, and
  * the built dist/.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { Agent, fetch as undiciFetch, request as undiciRequest } from 'undici';
+import { buildDist } from '../scripts/build.js';
 import { createUndiciFetch } from '../src/node/undici-fetch.js';
 import type { ToolServices } from '../src/tools/index.js';
 import { wire, type Settings } from '../src/wiring.js';
@@ -104,7 +103,7 @@ function newestMtime(dir: string): number {
 export const DIST_INDEX = join(PROJECT_ROOT, 'dist/index.js');
 
 /**
- * Builds dist/ with the project's own tsc when it is missing or older than src/.
+ * Builds dist/ with `npm run build`'s esbuild step (scripts/build.ts) when it is missing or older than src/.
  * `rebuildStale: false` (quick mode) builds only a missing dist/: the test suite
  * runs next to other tests that spawn and build dist/, and quick figures are indicative anyway.
  */
@@ -114,16 +113,15 @@ export async function buildDistIfStale(progress: (message: string) => void, opti
     if (statSync(DIST_INDEX).mtimeMs >= srcNewest) return { present: true, note: 'dist/ was up to date' };
     if (!options.rebuildStale) return { present: true, note: 'dist/ is older than src/ and was used as is (quick mode does not rebuild)' };
   }
-  progress('building dist/ (tsc -p tsconfig.build.json)');
+  progress('building dist/ (scripts/build.ts: esbuild)');
   const started = performance.now();
   try {
-    await promisify(execFile)(process.execPath, [join(PROJECT_ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
-      cwd: PROJECT_ROOT,
-    });
-    return { present: existsSync(DIST_INDEX), note: `dist/ rebuilt by this run (${Math.round(performance.now() - started)} ms)` };
+    const built = await buildDist(join(PROJECT_ROOT, 'dist'));
+    return {
+      present: existsSync(DIST_INDEX),
+      note: `dist/ rebuilt by this run with esbuild (${Math.round(performance.now() - started)} ms; ${Math.round(built.startupBytes / 1024)} KiB loaded at start of ${Math.round(built.totalBytes / 1024)} KiB)`,
+    };
   } catch (error) {
-    const detail = (error as { stdout?: string }).stdout?.split('\n')[0] ?? String(error);
-    // tsc still emits on type errors; say so rather than pretend the build was clean.
-    return { present: existsSync(DIST_INDEX), note: `dist/ build reported errors (${detail.slice(0, 160)})` };
+    return { present: existsSync(DIST_INDEX), note: `dist/ build failed (${String(error instanceof Error ? error.message : error).slice(0, 160)})` };
   }
 }

@@ -1,22 +1,23 @@
 /**
  * npm run bundle: the one-click MCP Bundle (.mcpb) for Claude Desktop.
  *
- * Stages only what runs (src/ compiled afresh, manifest.json, icon.png, a package.json without scripts or
- * dev dependencies, and the production dependencies exactly as installed, listed by `npm ls --omit=dev`),
- * then packs the stage with @anthropic-ai/mcpb, which validates the manifest. Nothing is fetched: the
- * dependencies are copied from node_modules.
+ * Stages only what runs: dist/ built afresh by scripts/build.ts (esbuild, every package bundled into
+ * dist/index.js and its chunks, so the bundle holds no node_modules at all), manifest.json, icon.png and a
+ * package.json without scripts, dependencies or dev dependencies; then packs the stage with @anthropic-ai/mcpb,
+ * which validates the manifest. Nothing is fetched.
  *
- *   npm run bundle [-- --out path/to/file.mcpb] [--dist path/to/compiled]
+ *   npm run bundle [-- --out path/to/file.mcpb] [--dist path/to/built]
  *
- * --dist copies an already compiled src/ instead of compiling (the tests reuse the one build of their run).
+ * --dist copies an already built dist/ (scripts/build.ts output) instead of building (the tests reuse the one
+ * build of their run).
  */
-import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve, sep } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { packExtension } from '@anthropic-ai/mcpb';
+import { buildDist } from './build.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -31,68 +32,41 @@ interface PackageJson {
   devDependencies?: Record<string, string>;
 }
 
+function listFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? listFiles(join(dir, entry.name)) : [join(dir, entry.name)]));
+}
+
 function readPackageJson(): PackageJson {
   return JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as PackageJson;
 }
 
-/** Paths (relative to the root, e.g. node_modules/a/node_modules/b) of every installed production package. */
-export function productionPackagePaths(): string[] {
-  // npm ls reads node_modules and the lockfile only; it never asks the registry.
-  const listing = execFileSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['ls', '--omit=dev', '--all', '--parseable'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    shell: process.platform === 'win32',
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  const root = resolve(ROOT);
-  return [
-    ...new Set(
-      listing
-        .split(/\r?\n/)
-        .filter(Boolean)
-        .map((path) => relative(root, path))
-        .filter((path) => path.startsWith(`node_modules${sep}`)),
-    ),
-  ].sort();
-}
-
-/** Compiles src/ into the stage (not into dist/, which tests and developers share). */
-function compile(stage: string): void {
-  execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', join(stage, 'dist'), '--sourceMap', 'false'], {
-    cwd: ROOT,
-    stdio: 'inherit',
-  });
-}
-
-/** TypeScript sources and declarations, source maps: shipped by packages for editors, never loaded by node. */
+/** Source maps and declarations: never loaded by node. */
 const NOT_RUN = /\.(?:[cm]?ts|map|tsbuildinfo)$/;
-
-/** Copies each package on its own, without its nested node_modules (those are listed, and copied, separately). */
-function copyPackages(stage: string, packages: readonly string[]): void {
-  for (const packagePath of packages) {
-    const from = join(ROOT, packagePath);
-    const nested = join(from, 'node_modules');
-    cpSync(from, join(stage, packagePath), { recursive: true, filter: (source) => source !== nested && !NOT_RUN.test(source) });
-  }
-}
 
 export interface BundleResult {
   file: string;
   bytes: number;
-  packages: number;
+  /** Files under dist/ (the entry and its chunks). */
+  distFiles: number;
 }
 
 export async function buildBundle(outFile: string, compiledDist?: string): Promise<BundleResult> {
   const pkg = readPackageJson();
   const stage = mkdtempSync(join(tmpdir(), 'cloudflare-users-mcp-bundle-'));
   try {
-    if (compiledDist === undefined) compile(stage);
+    if (compiledDist === undefined) await buildDist(join(stage, 'dist'));
     else {
       if (!existsSync(join(compiledDist, 'index.js'))) throw new Error(`--dist ${compiledDist} holds no index.js`);
       cpSync(compiledDist, join(stage, 'dist'), { recursive: true, filter: (source) => !NOT_RUN.test(source) });
     }
+    // A bundled dist/ imports no package: a bare import left in it would fail in the bundle, which has no node_modules.
+    for (const file of listFiles(join(stage, 'dist'))) {
+      const bare = /(?:\bimport\s*\(\s*|[\s}*]from\s*|\bimport\s*)["']((?!node:)[@a-z0-9][\w.@/-]*)["']/.exec(readFileSync(file, 'utf8'));
+      if (bare) throw new Error(`${relative(stage, file)} imports the package ${bare[1]}: build dist/ with scripts/build.ts (npm run build), which bundles every package`);
+    }
     for (const file of ['manifest.json', 'icon.png']) cpSync(join(ROOT, file), join(stage, file));
-    // "type": "module" is what lets node load dist/ as ESM; scripts and dev dependencies do not belong in a bundle.
+    // "type": "module" is what lets node load dist/ as ESM; scripts and dependencies do not belong in a bundle
+    // whose dist/ already holds every package it runs.
     const runtimePackage = {
       name: pkg.name,
       version: pkg.version,
@@ -100,18 +74,13 @@ export async function buildBundle(outFile: string, compiledDist?: string): Promi
       type: pkg.type,
       license: pkg.license,
       engines: pkg.engines,
-      dependencies: pkg.dependencies,
     };
     writeFileSync(join(stage, 'package.json'), `${JSON.stringify(runtimePackage, null, 2)}\n`);
-    const packages = productionPackagePaths();
-    copyPackages(stage, packages);
-    for (const name of Object.keys(pkg.devDependencies ?? {})) {
-      if (existsSync(join(stage, 'node_modules', name))) throw new Error(`dev dependency ${name} reached the bundle stage`);
-    }
+    const distFiles = listFiles(join(stage, 'dist')).length;
     mkdirSync(resolve(outFile, '..'), { recursive: true });
     const packed = await packExtension({ extensionPath: stage, outputPath: outFile, silent: true });
     if (!packed) throw new Error('mcpb pack failed (run `npx mcpb validate manifest.json` for details)');
-    return { file: outFile, bytes: statSync(outFile).size, packages: packages.length };
+    return { file: outFile, bytes: statSync(outFile).size, distFiles };
   } finally {
     rmSync(stage, { recursive: true, force: true });
   }
@@ -125,7 +94,7 @@ async function main(): Promise<void> {
   const result = await buildBundle(outFile, values.dist === undefined ? undefined : resolve(values.dist));
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   process.stdout.write(`${result.file}\n`);
-  process.stderr.write(`bundle: ${(result.bytes / 1024 / 1024).toFixed(1)} MiB, ${result.packages} production packages, ${seconds} s\n`);
+  process.stderr.write(`bundle: ${(result.bytes / 1024 / 1024).toFixed(2)} MiB, dist/ of ${result.distFiles} files and no node_modules, ${seconds} s\n`);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

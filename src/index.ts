@@ -13,13 +13,27 @@ import { fileURLToPath } from 'node:url';
 import { resolveAuth, type CredentialInput } from './cloudflare/auth.js';
 import type { Logger } from './log.js';
 import { patternRedactor } from './redact.js';
-import { CommandUsageError, COMMANDS_USAGE, parseCommand, runCall, runTools, type ParsedCommand } from './node/commands.js';
+import type { ParsedCommand } from './node/commands.js';
 import { ConfigError, loadConfig, USAGE, type CliConfig } from './node/config.js';
-import { InitFileError, InitUsageError, runInit } from './node/init.js';
 import { createUndiciFetch } from './node/undici-fetch.js';
 import { serveStdio } from './transports/stdio.js';
 import { SERVER_VERSION } from './version.js';
 import { wire, type Wired } from './wiring.js';
+
+/**
+ * The shell commands (call, tools, init) are loaded only when the command line may name one: serving, the
+ * common case, does not parse them (nor the SDK client they use). Any positional argument, or --help, loads them;
+ * src/node/commands.ts then decides, with the real flag table, whether it is a command.
+ */
+type Commands = typeof import('./node/commands.js');
+let commands: Commands | undefined;
+async function loadCommands(): Promise<Commands> {
+  commands ??= await import('./node/commands.js');
+  return commands;
+}
+function mayNameCommand(argv: readonly string[]): boolean {
+  return argv.some((arg) => !arg.startsWith('-') || arg === '--help' || arg === '-h');
+}
 
 interface Closable {
   /** Shutdown began: take no new sessions (HTTP), before calls in flight are drained. */
@@ -141,13 +155,16 @@ async function shutdown(running: Running, config: CliConfig, logger: Logger, why
   logger.info('shutting down', { why, calls_in_flight: wired.services.calls.size, grace_ms: config.shutdownGraceMs });
   for (const item of closables) item.stopAccepting?.();
   const cutOff = await wired.drain(config.shutdownGraceMs);
+  // A call counts as done when its handler returns; the SDK writes its answer a few microtasks later. Let those
+  // answers out before the transports close (a call still loading undici at EOF would otherwise lose its answer).
+  await new Promise((resolve) => setImmediate(resolve));
   if (cutOff > 0) logger.warn('cut off calls still in flight after the grace period; their writes are audited with outcome unknown', { calls: cutOff });
   for (const item of closables) await item.close().catch(() => {});
 }
 
 /** A usage or config error: the message on stderr, exit 2. */
 function usageExit(error: unknown): never {
-  if (error instanceof ConfigError || error instanceof CommandUsageError) {
+  if (error instanceof ConfigError || (commands !== undefined && error instanceof commands.CommandUsageError)) {
     process.stderr.write(`cloudflare-users-mcp: ${error.message}\n`);
     process.exit(2);
   }
@@ -166,6 +183,7 @@ async function runToolCommand(command: Extract<ParsedCommand, { command: 'call' 
   const output = { stdout: (text: string) => process.stdout.write(text), stderr: (text: string) => process.stderr.write(text) };
   try {
     const server = wired.createServer();
+    const { runCall, runTools } = await loadCommands();
     return command.command === 'call' ? await runCall(command, server, output) : await runTools(server, output);
   } finally {
     await wired.drain(0);
@@ -181,7 +199,9 @@ async function runCommand(command: ParsedCommand): Promise<number> {
     case 'version':
       process.stdout.write(`${SERVER_VERSION}\n`);
       return 0;
-    case 'init':
+    case 'init': {
+      const { InitFileError, InitUsageError, runInit } = await import('./node/init.js');
+      const { CommandUsageError } = await loadCommands();
       try {
         const report = runInit(command.options, { env: process.env, platform: process.platform, homedir: homedir(), cwd: process.cwd() });
         process.stdout.write(`${report.path}\n`);
@@ -197,6 +217,7 @@ async function runCommand(command: ParsedCommand): Promise<number> {
         if (error instanceof InitUsageError) usageExit(new CommandUsageError(error.message));
         throw error;
       }
+    }
     case 'call':
     case 'tools':
       return runToolCommand(command);
@@ -205,10 +226,14 @@ async function runCommand(command: ParsedCommand): Promise<number> {
 
 async function main(): Promise<void> {
   let command: ParsedCommand | undefined;
-  try {
-    command = parseCommand(process.argv.slice(2));
-  } catch (error) {
-    usageExit(error);
+  const argv = process.argv.slice(2);
+  if (mayNameCommand(argv)) {
+    const { parseCommand } = await loadCommands();
+    try {
+      command = parseCommand(argv);
+    } catch (error) {
+      usageExit(error);
+    }
   }
   if (command) {
     // exitCode, not exit(): stdout may be a pipe still draining the result.
@@ -226,7 +251,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  if (config.help) return void process.stdout.write(`${USAGE}\n${COMMANDS_USAGE}`);
+  if (config.help) return void process.stdout.write(`${USAGE}\n${(await loadCommands()).COMMANDS_USAGE}`);
   if (config.version) return void process.stdout.write(`${SERVER_VERSION}\n`);
 
   const running = await start(config);

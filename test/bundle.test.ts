@@ -43,7 +43,7 @@ let emulator: Emulator;
 beforeAll(async () => {
   scratch = mkdtempSync(join(tmpdir(), 'cf-users-bundle-'));
   const bundle = join(scratch, 'cloudflare-users-mcp.mcpb');
-  // The run's one compile of src/ (test/helpers/build.ts) stands in for the script's own tsc step.
+  // The run's one build of src/ (test/helpers/build.ts, scripts/build.ts's esbuild output) stands in for the script's own build step.
   const dist = await compiledCli();
   const build = promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/bundle.ts', '--out', bundle, '--dist', dist], { cwd: PROJECT_ROOT }).catch(
     (error: { stdout?: string; stderr?: string; message: string }) => {
@@ -111,19 +111,21 @@ async function startBundled(userConfig: Record<string, string | boolean>) {
 }
 
 describe('the .mcpb bundle', () => {
-  it('holds only what runs: dist/, manifest, icon, package.json and production node_modules; no dev dependency, test or source', () => {
+  it('holds only what runs: the bundled dist/ (every package inside it), manifest, icon, package.json; no node_modules, dev dependency, test or source', () => {
     const top = readdirSync(unpacked).sort();
-    expect(top).toEqual(['dist', 'icon.png', 'manifest.json', 'node_modules', 'package.json']);
+    expect(top).toEqual(['dist', 'icon.png', 'manifest.json', 'package.json']);
     expect(existsSync(join(unpacked, 'dist/index.js'))).toBe(true);
     expect(readFileSync(join(unpacked, 'icon.png'))).toEqual(readFileSync(join(PROJECT_ROOT, 'icon.png')));
+    // scripts/build.ts bundles the production packages into dist/: nothing is installed next to it.
     const packages = installedPackages(unpacked);
-    for (const name of ['@modelcontextprotocol/sdk', 'zod', 'undici', 'hono', 'jose']) expect(packages).toContain(name);
+    expect(packages).toEqual([]);
     for (const name of DEV_ONLY) expect(packages, `${name} is a dev dependency`).not.toContain(name);
     const files = allFiles(unpacked);
     expect(files.filter((file) => /\.test\.|(^|\/)test\/|\.ts$|\.map$/.test(file) && !file.startsWith('node_modules/'))).toEqual([]);
     const runtime = JSON.parse(readFileSync(join(unpacked, 'package.json'), 'utf8')) as Record<string, unknown>;
     expect(runtime).toMatchObject({ type: 'module' });
     expect(runtime).not.toHaveProperty('devDependencies');
+    expect(runtime).not.toHaveProperty('dependencies');
     expect(runtime).not.toHaveProperty('scripts');
   });
 

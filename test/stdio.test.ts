@@ -113,11 +113,16 @@ describe('stdio from source (tsx)', () => {
 });
 
 describe('stdio from the built dist/', () => {
-  it('builds, and the bin serves the tools', async () => {
-    await promisify(execFile)(process.execPath, [join(PROJECT_ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: PROJECT_ROOT });
+  it('builds (npm run build: esbuild, packages bundled), and the bin serves the tools', async () => {
+    await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/build.ts'], { cwd: PROJECT_ROOT });
     const entry = join(PROJECT_ROOT, 'dist/index.js');
     expect(existsSync(entry)).toBe(true);
-    expect(readFileSync(entry, 'utf8').startsWith('#!/usr/bin/env node')).toBe(true);
+    const code = readFileSync(entry, 'utf8');
+    expect(code.startsWith('#!/usr/bin/env node')).toBe(true);
+    // Bundled: the entry imports its own chunks and Node's built-ins, no package; HTTP, the emulator and undici load on demand.
+    expect(code).not.toMatch(/\bfrom\s*["'](?!node:|\.)/);
+    expect(code).toMatch(/import\(["']\.\/chunks\/http-[\w-]+\.js["']\)/);
+    expect(code).toMatch(/import\(["']\.\/chunks\/emulator-[\w-]+\.js["']\)/);
     const { client } = await connect(DIST_ENTRY, serverEnv());
     try {
       expect((await client.listTools()).tools).toHaveLength(13);

@@ -42,6 +42,12 @@ export interface FetchResponse {
   status: number;
   headers: { get(name: string): string | null };
   body: ReadableStream<Uint8Array> | null;
+  /**
+   * Optional, for a seam that can do better than a web stream (the Node one, on undici.request): the body as
+   * UTF-8 text, read to the end, or `undefined` (and the rest discarded) once more than maxBytes arrived.
+   * Without it the body stream is read.
+   */
+  readText?(maxBytes: number): Promise<string | undefined>;
 }
 export interface FetchInit {
   method: string;
@@ -373,6 +379,11 @@ async function readCapped(response: FetchResponse, maxBytes: number): Promise<st
   if (Number.isFinite(declared) && declared > maxBytes) {
     await response.body?.cancel().catch(() => {});
     throw new ResponseTooLargeError();
+  }
+  if (response.readText) {
+    const text = await response.readText(maxBytes);
+    if (text === undefined) throw new ResponseTooLargeError();
+    return text;
   }
   if (!response.body) return '';
   const reader = response.body.getReader();

@@ -279,8 +279,13 @@ export function buildContext(toolName: string, services: ToolServices, channel: 
     return response;
   };
 
+  // The endpoints object (a closure per operation) is built on first use: a call refused before any request needs none.
+  let api: CloudflareEndpoints | undefined;
   const context: ToolContext = {
-    api: cloudflareEndpoints(send),
+    get api() {
+      api ??= cloudflareEndpoints(send);
+      return api;
+    },
     accountId(argument) {
       state.accountId = argument ?? services.defaultAccountId;
       if (!state.accountId) throw new ToolInputError(ACCOUNT_ID_HELP);

@@ -11,6 +11,7 @@ import type { Redactor } from '../redact.js';
 import { buildContext, type CallChannel, type ToolServices } from './context.js';
 import { ToolInputError, type ToolDefinition } from './define.js';
 import { describeApiError, type ErrorContext } from './errors.js';
+import { fixedAccountIssue } from './fields.js';
 import { compileTool } from './listing.js';
 
 export const SHUTTING_DOWN_TEXT = 'The server is shutting down and takes no new calls. Nothing was sent to Cloudflare; reconnect and try again.';
@@ -45,6 +46,9 @@ export async function runTool(tool: ToolDefinition, rawArgs: unknown, services: 
   const parsed = compileTool(tool).input.safeParse(rawArgs ?? {});
   // Bad input is answered before anything else, and before any request.
   if (!parsed.success) return errorResult(describeInputIssues(tool.name, parsed.error.issues), services.redactor);
+  // A fixed account is not listed (./listing.ts) but still checked: never a silent switch to another account.
+  const accountIssue = fixedAccountIssue(parsed.data, services.defaultAccountId);
+  if (accountIssue !== undefined) return errorResult(`Invalid arguments for ${tool.name}: ${accountIssue}. Nothing was sent to Cloudflare.`, services.redactor);
   const tracked = services.calls.begin();
   if (!tracked) return errorResult(SHUTTING_DOWN_TEXT, services.redactor);
   const args = parsed.data as Record<string, unknown>;

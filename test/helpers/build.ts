@@ -1,14 +1,14 @@
 /**
- * One compiled copy of src/ per test run, shared by every test file that spawns the CLI many times (a node
- * start from JavaScript costs about half of one through tsx) and by the bundle test. Kept in .vitest-cache/
- * under a hash of the sources, so an edit gives a fresh build; a lock directory makes parallel workers wait
- * for one compile instead of each running their own. dist/ is left alone (the stdio test rebuilds it).
+ * One built copy of src/ per test run, shared by every test file that spawns the CLI many times and by the
+ * bundle test: the published build itself (scripts/build.ts, esbuild, packages bundled, lazy chunks), so those
+ * tests run what users run, and a start costs less than half of one through tsx. Kept in .vitest-cache/
+ * under a hash of the sources and the lockfile, so an edit gives a fresh build; a lock directory makes parallel
+ * workers wait for one build instead of each running their own. dist/ is left alone (the stdio test rebuilds it).
  */
 import { createHash } from 'node:crypto';
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { promisify } from 'node:util';
+import { buildDist } from '../../scripts/build.js';
 import { PROJECT_ROOT } from './spawn.js';
 
 const CACHE = join(PROJECT_ROOT, '.vitest-cache');
@@ -24,7 +24,8 @@ function sourceFiles(dir: string): string[] {
 
 function sourceHash(): string {
   const hash = createHash('sha256');
-  for (const path of [...sourceFiles(join(PROJECT_ROOT, 'src')), join(PROJECT_ROOT, 'tsconfig.json'), join(PROJECT_ROOT, 'tsconfig.build.json')].sort()) {
+  const extra = ['tsconfig.json', 'package-lock.json', 'scripts/build.ts'].map((file) => join(PROJECT_ROOT, file)).filter((path) => existsSync(path));
+  for (const path of [...sourceFiles(join(PROJECT_ROOT, 'src')), ...extra].sort()) {
     hash.update(relative(PROJECT_ROOT, path)).update('\0').update(readFileSync(path)).update('\0');
   }
   return hash.digest('hex').slice(0, 16);
@@ -34,7 +35,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let built: Promise<string> | undefined;
 
-/** The folder holding the compiled CLI (index.js and the rest of dist/'s layout); compiled on first use. */
+/** The folder holding the built CLI (index.js and its chunks, as `npm run build` lays out dist/); built on first use. */
 export function compiledCli(): Promise<string> {
   built ??= compile();
   return built;
@@ -63,12 +64,8 @@ async function compile(): Promise<string> {
   try {
     if (!ready()) {
       const staging = `${target}.tmp-${process.pid}`;
-      await promisify(execFile)(
-        process.execPath,
-        [join(PROJECT_ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', staging, '--sourceMap', 'false'],
-        { cwd: PROJECT_ROOT },
-      ).catch((error: { stdout?: string; message: string }) => {
-        throw new Error(`compiling src/ for the tests failed:\n${error.stdout ?? error.message}`);
+      await buildDist(staging).catch((error: unknown) => {
+        throw new Error(`building src/ for the tests failed:\n${error instanceof Error ? error.message : String(error)}`);
       });
       renameSync(staging, target);
       // Builds of older sources: removed once nobody can still be using them (another run may be, for a while).
@@ -88,7 +85,7 @@ async function compile(): Promise<string> {
   return target;
 }
 
-/** argv for `node` to run the compiled CLI's entry. */
+/** argv for `node` to run the built CLI's entry. */
 export async function compiledEntry(): Promise<string[]> {
   return [join(await compiledCli(), 'index.js')];
 }
