@@ -6,7 +6,7 @@
 import { ElicitRequestSchema, type ElicitRequest, type ElicitResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SANDBOX_ALICE, SANDBOX_CAROL, type Emulator } from '../src/sandbox/emulator.js';
-import { rowsOf, startHarness, startTestEmulator, type Harness } from './helpers/harness.js';
+import { rowsOf, startHarness, type Harness } from './helpers/harness.js';
 
 interface Batch {
   mode: 'plan' | 'apply';
@@ -19,14 +19,12 @@ let emulator: Emulator;
 let h: Harness;
 let run = 0;
 
+// The harness owns its emulator (and closes it); other harnesses in this file share it.
 beforeAll(async () => {
-  emulator = await startTestEmulator();
-  h = await startHarness({ sharedEmulator: emulator });
+  h = await startHarness();
+  emulator = h.emulator;
 });
-afterAll(async () => {
-  await h.close();
-  await emulator.close();
-});
+afterAll(() => h.close());
 
 const rows = (batch: Batch) => rowsOf(batch as unknown as Record<string, unknown>);
 const deletes = () => emulator.requests.filter((request) => request.method === 'DELETE');

@@ -18,14 +18,12 @@ interface Overview {
 let emulator: Emulator;
 let h: Harness;
 
+// The harness owns its emulator (and closes it); other harnesses in this file share it.
 beforeAll(async () => {
-  emulator = await startTestEmulator();
-  h = await startHarness({ sharedEmulator: emulator });
+  h = await startHarness();
+  emulator = h.emulator;
 });
-afterAll(async () => {
-  await h.close();
-  await emulator.close();
-});
+afterAll(() => h.close());
 
 /** A session table's rows as objects (fields + same). */
 function sessionRows(overview: Overview): Record<string, unknown>[] {

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Progress } from '@modelcontextprotocol/sdk/types.js';
 import { SANDBOX_ALICE, SANDBOX_CAROL, type Emulator } from '../src/sandbox/emulator.js';
-import { rowsOf, startHarness, startTestEmulator, type Harness } from './helpers/harness.js';
+import { rowsOf, startHarness, type Harness } from './helpers/harness.js';
 
 interface Batch {
   mode: 'plan' | 'apply';
@@ -21,14 +21,12 @@ let emulator: Emulator;
 let h: Harness;
 let run = 0;
 
+// The harness owns its emulator (and closes it); other harnesses in this file share it.
 beforeAll(async () => {
-  emulator = await startTestEmulator();
-  h = await startHarness({ sharedEmulator: emulator });
+  h = await startHarness();
+  emulator = h.emulator;
 });
-afterAll(async () => {
-  await h.close();
-  await emulator.close();
-});
+afterAll(() => h.close());
 
 /** New addresses for each test, so tests do not see each other's users. */
 const newPeople = (count: number) => {

@@ -6,19 +6,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FetchLike } from '../src/cloudflare/client.js';
 import { SANDBOX_ALICE, SANDBOX_BOB, SANDBOX_CAROL, type Emulator } from '../src/sandbox/emulator.js';
-import { startHarness, startTestEmulator, type Harness } from './helpers/harness.js';
+import { startHarness, type Harness } from './helpers/harness.js';
 
 let emulator: Emulator;
 let h: Harness;
 
+// The harness owns its emulator (and closes it); other harnesses in this file share it.
 beforeAll(async () => {
-  emulator = await startTestEmulator();
-  h = await startHarness({ sharedEmulator: emulator });
+  h = await startHarness();
+  emulator = h.emulator;
 });
-afterAll(async () => {
-  await h.close();
-  await emulator.close();
-});
+afterAll(() => h.close());
 
 const usersPath = () => `/client/v4/accounts/${emulator.accountId}/access/users`;
 /** What the emulator received since the last reset, as "METHOD path?query". */

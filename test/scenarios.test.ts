@@ -6,7 +6,7 @@
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SANDBOX_ALICE, type Emulator } from '../src/sandbox/emulator.js';
-import { startHarness, startTestEmulator, type Harness } from './helpers/harness.js';
+import { startHarness, type Harness } from './helpers/harness.js';
 import {
   measure,
   offboardWithWorkflow,
@@ -19,14 +19,12 @@ import {
 let emulator: Emulator;
 let h: Harness;
 
+// The harness owns its emulator (and closes it); other harnesses in this file share it.
 beforeAll(async () => {
-  emulator = await startTestEmulator();
-  h = await startHarness({ sharedEmulator: emulator });
+  h = await startHarness();
+  emulator = h.emulator;
 });
-afterAll(async () => {
-  await h.close();
-  await emulator.close();
-});
+afterAll(() => h.close());
 
 describe('1. "which sessions does <email> have, from which devices and IPs, where did she last sign in, any failed logins?"', () => {
   it('one call, seven upstream requests, at most 4,000 characters (the basic tools: 8 calls, several times the text)', async () => {
