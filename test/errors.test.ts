@@ -69,3 +69,14 @@ describe('describeApiError', () => {
     expect(text).toMatch(/refused the request \(HTTP 409\).*12130 A user with this email already exists/);
   });
 });
+
+describe('a request that was never sent', () => {
+  it.each(['POST', 'DELETE'])('%s cut off before its first attempt says nothing was sent, not "check first"', (method) => {
+    const timeout = new CloudflareApiError({ kind: 'timeout', method, attempts: 0, detail: 'no answer within 60 s' });
+    expect(describeApiError(timeout, { ...ctx, tool: 'offboard_access_users' })).toMatch(/^The call ran out of time before this request could be sent; nothing was sent to Cloudflare\./);
+    const cancelled = new CloudflareApiError({ kind: 'cancelled', method, attempts: 0, detail: 'the call was cancelled' });
+    const text = describeApiError(cancelled, { ...ctx, tool: 'offboard_access_users' });
+    expect(text).toMatch(/Nothing was sent to Cloudflare\.$/);
+    expect(text).not.toMatch(/may or may not|not confirmed/);
+  });
+});

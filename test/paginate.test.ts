@@ -293,3 +293,21 @@ describe('collectPages', () => {
     expect(Math.max(...started)).toBeLessThanOrEqual(3);
   });
 });
+
+describe('collectPages after a failure', () => {
+  it('rejects only once every page already in flight has settled, so none outlives the call', async () => {
+    const events: string[] = [];
+    const fetchPage = async (page: number) => {
+      if (page === 1) return { result: Array.from({ length: 10 }, (_, i) => i), resultInfo: { total_pages: 3 } };
+      if (page === 2) {
+        events.push('2 failed');
+        throw new Error('page 2 failed');
+      }
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      events.push('3 settled');
+      return { result: [1], resultInfo: undefined };
+    };
+    await expect(collectPages(fetchPage, { perPage: 10, concurrency: 2 })).rejects.toThrow('page 2 failed');
+    expect(events).toEqual(['2 failed', '3 settled']);
+  });
+});

@@ -79,7 +79,11 @@ export async function collectPages<T>(fetchPage: (page: number) => Promise<Fetch
       await options.onPage?.(pages.size, endKnown ? end : undefined);
     }
   };
-  await Promise.all(Array.from({ length: concurrency }, worker));
+  // allSettled, not all: a failed page must not hand control back while other pages are still in flight
+  // (the call would end and leave them running on a signal nobody aborts any more).
+  const settled = await Promise.allSettled(Array.from({ length: concurrency }, worker));
+  const failure = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+  if (failure) throw failure.reason;
 
   const all: T[] = [];
   let last = 0;

@@ -1,6 +1,9 @@
 /**
- * The one confirmation rule for destructive tools (delete_access_user today,
- * offboarding and any later destructive tool too):
+ * The one confirmation rule for tools that delete (delete_access_user,
+ * offboard_access_users, and any later tool that removes people). Tools that
+ * only overwrite a name (update_access_user, provision_access_users) are
+ * annotated destructive but not confirmed: a rename can be renamed back, and
+ * provisioning already shows its plan before any write.
  *
  * - When the client can ask the person (MCP elicitation), the person is always
  *   asked, whatever the arguments say: a model must not be able to skip the human.

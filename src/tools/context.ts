@@ -186,7 +186,6 @@ function attemptSummary(toolName: string, request: EndpointRequest, attempt: Ups
 
 interface CallState {
   accountId: string | undefined;
-  lastStatus: number | undefined;
 }
 
 export interface BuiltContext {
@@ -224,7 +223,7 @@ export function buildContext(toolName: string, services: ToolServices, channel: 
   const auth = services.credentials(channel.identity);
   const redactor = services.redactor.with(auth.secrets);
   const logger = services.logger.withRedactor(redactor);
-  const state: CallState = { accountId: undefined, lastStatus: undefined };
+  const state: CallState = { accountId: undefined };
   const { signal, release } = callSignal(channel, tracked, services.timeoutMs);
   const deadlineAt = services.clock.now() + services.timeoutMs;
   // One limit and one rate-limit wait for every request of this call, however many fan-outs it runs.
@@ -268,12 +267,10 @@ export function buildContext(toolName: string, services: ToolServices, channel: 
         .run(() => services.client.request({ ...request, authHeaders: auth.headers, signal, deadlineAt, onAttempt, gate }))
         .finally(() => Promise.all(summaries));
     } catch (error) {
-      if (error instanceof CloudflareApiError) state.lastStatus = error.status;
       if (write) forgetResolutions(request);
       if (write) await audit(request, writeOutcome(error));
       throw error;
     }
-    state.lastStatus = response.status;
     if (write) forgetResolutions(request);
     if (write) await audit(request, { outcome: response.deletedOnRetry ? 'deleted_on_retry' : 'ok', status: response.status, attempts: response.attempts });
     return response;

@@ -45,6 +45,8 @@ function checkBeforeRetry(ctx: ErrorContext): string {
 
 /** A write answered by a redirect or cut off by cancellation was not confirmed; a read is simply not done. */
 function writeNotConfirmed(error: CloudflareApiError, ctx: ErrorContext): string {
+  // Stopped while waiting its turn (a concurrency slot, a shared rate-limit wait): nothing to check.
+  if (error.attempts === 0) return ' Nothing was sent to Cloudflare.';
   if (error.method === 'GET') return '';
   return ctx.tool.startsWith('create') || error.method === 'POST'
     ? checkBeforeRetry(ctx)
@@ -64,6 +66,10 @@ export function describeApiError(error: CloudflareApiError, ctx: ErrorContext): 
       text = `Cancelled before Cloudflare's answer arrived${attemptsText(error)}; nothing more was sent.${writeNotConfirmed(error, ctx)}`;
       break;
     case 'timeout':
+      if (error.attempts === 0) {
+        text = 'The call ran out of time before this request could be sent; nothing was sent to Cloudflare. Try again, with fewer items if it did many.';
+        break;
+      }
       text = `Cloudflare did not answer in time (${error.detail ?? 'deadline passed'}${attemptsText(error)}).`;
       text += error.method === 'POST' ? checkBeforeRetry(ctx) : ' Try again shortly.';
       break;

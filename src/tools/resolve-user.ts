@@ -46,10 +46,16 @@ function isKnownUser(user: unknown): user is KnownUser {
 /** Every user whose email is exactly `email`, ignoring case (the filter's partial matches are dropped). */
 export async function findUsersByEmail(ctx: ToolContext, accountId: string, email: string): Promise<KnownUser[]> {
   const wanted = email.toLowerCase();
-  const { items } = await collectPages(
+  const { items, complete } = await collectPages(
     (page) => ctx.api.listAccessUsers(accountId, { email, page: page > 1 ? page : undefined, per_page: EMAIL_PAGE_SIZE }),
     { perPage: EMAIL_PAGE_SIZE, concurrency: ctx.maxConcurrency, maxItems: MAX_EMAIL_CANDIDATES, signal: ctx.signal },
   );
+  // Part of the candidates is no answer: "nobody has this email" could plan a second create of someone.
+  if (!complete) {
+    throw new ToolInputError(
+      `Could not read every user whose email matches ${email} (over ${MAX_EMAIL_CANDIDATES} candidates, or the call ended first); nothing was changed. Pass the user's UUID instead.`,
+    );
+  }
   return items.filter(isKnownUser).filter((user) => user.email.toLowerCase() === wanted);
 }
 

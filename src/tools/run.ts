@@ -71,6 +71,8 @@ export async function runTool(tool: ToolDefinition, rawArgs: unknown, services: 
     return errorResult(`Internal error in ${tool.name}: ${message}`, call.redactor);
   } finally {
     call.release();
+    // Whatever a handler left running (a fan-out branch after another failed) stops with the call.
+    if (!tracked.signal.aborted) tracked.abort(new Error('the call has ended'));
     services.calls.end(tracked);
   }
 }
