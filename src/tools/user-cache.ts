@@ -27,6 +27,9 @@ const MAX_ENTRIES = 5_000;
 
 export class UserCache {
   private readonly entries = new Map<string, Entry>();
+  /** Counts writes; `writtenAt` holds the count at each account's last write, so a lookup can tell it is stale. */
+  private writes = 0;
+  private readonly writtenAt = new Map<string, number>();
 
   /** ttlMs 0 turns caching off. `now` is the client's clock, so tests can move time. */
   constructor(
@@ -55,7 +58,19 @@ export class UserCache {
 
   /** What this server knows of the account's users may be stale after a write to it. */
   dropAccount(accountId: string): void {
+    this.writes += 1;
+    this.writtenAt.set(accountId, this.writes);
     for (const [key, entry] of this.entries) if (entry.accountId === accountId) this.entries.delete(key);
+  }
+
+  /** A mark to compare with writtenSince(): taken before a lookup whose answer may be cached. */
+  mark(): number {
+    return this.writes;
+  }
+
+  /** Whether the account was written to after `mark` (a lookup begun before then may name a user that changed). */
+  writtenSince(accountId: string, mark: number): boolean {
+    return (this.writtenAt.get(accountId) ?? 0) > mark;
   }
 
   get size(): number {
@@ -81,14 +96,20 @@ async function credentialScope(auth: ResolvedAuth): Promise<string> {
   return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, '0')).join('');
 }
 
+/**
+ * Built when a call starts. Its lookups began after that, so an answer is cached only when no write to the
+ * account (by any call) came since: a delete or re-create racing the lookup must not be remembered for a minute.
+ */
 export function scopedUserCache(cache: UserCache, auth: ResolvedAuth): ScopedUserCache {
   let scope: Promise<string> | undefined;
   const scoped = () => (scope ??= credentialScope(auth));
+  const callStart = cache.mark();
   return {
     async get(accountId, email) {
       return cache.get(await scoped(), accountId, email);
     },
     async set(accountId, user) {
+      if (cache.writtenSince(accountId, callStart)) return;
       cache.set(await scoped(), accountId, user);
     },
   };
