@@ -25,10 +25,12 @@ export const MAX_SECRETS_PER_REDACTOR = 16;
 
 export class Redactor {
   private readonly secrets: readonly string[];
+  /** This one's and its parents' secrets, longest first: a secret that begins another must not leave its tail. */
+  private readonly known: readonly string[];
 
   constructor(
     secrets: Iterable<string | undefined> = [],
-    private readonly parent?: Redactor,
+    parent?: Redactor,
   ) {
     const own = new Set<string>();
     for (const value of secrets) {
@@ -36,26 +38,23 @@ export class Redactor {
     }
     if (own.size > MAX_SECRETS_PER_REDACTOR) throw new RangeError(`a Redactor holds at most ${MAX_SECRETS_PER_REDACTOR} secrets`);
     this.secrets = [...own];
+    this.known = [...own, ...(parent?.known ?? [])].sort((a, b) => b.length - a.length);
   }
 
-  /** A redactor that also knows `secrets`; this one is unchanged. */
+  /** A redactor that also knows `secrets`; this one is unchanged (and returned as is when nothing is new). */
   with(secrets: Iterable<string | undefined>): Redactor {
-    const child = new Redactor(secrets, this);
-    return child.secrets.length === 0 ? this : child;
+    const values = [...secrets];
+    if (values.every((value) => !value || value.length < MIN_SECRET_LENGTH || this.knows(value))) return this;
+    return new Redactor(values, this);
   }
 
   private knows(value: string): boolean {
-    return this.secrets.includes(value) || (this.parent?.knows(value) ?? false);
-  }
-
-  private *allSecrets(): Generator<string> {
-    yield* this.secrets;
-    if (this.parent) yield* this.parent.allSecrets();
+    return this.known.includes(value);
   }
 
   text(text: string): string {
     let out = text;
-    for (const secret of this.allSecrets()) {
+    for (const secret of this.known) {
       if (out.includes(secret)) out = out.split(secret).join(REDACTED);
     }
     return out.replace(BEARER_PATTERN, `$1${REDACTED}`).replace(AUTH_HEADER_PATTERN, `$1$2${REDACTED}`);
@@ -67,7 +66,7 @@ export class Redactor {
    * are, which spares the deep copy on every ordinary result.
    */
   mayNeed(json: string): boolean {
-    for (const secret of this.allSecrets()) if (json.includes(secret)) return true;
+    for (const secret of this.known) if (json.includes(secret)) return true;
     BEARER_PATTERN.lastIndex = 0;
     AUTH_HEADER_PATTERN.lastIndex = 0;
     return SECRET_KEY_IN_JSON.test(json) || BEARER_PATTERN.test(json) || AUTH_HEADER_PATTERN.test(json);
@@ -76,8 +75,8 @@ export class Redactor {
   /**
    * Deep copy with secret-named keys masked and secret values removed from strings, at any depth.
    * Iterative (an explicit stack), so depth costs no call stack; the size of what arrives here is already
-   * bounded by the response cap. An object met a second time (a cycle; JSON has no shared references)
-   * becomes "[Circular]" instead of being walked again.
+   * bounded by the response cap. An object that contains itself (a cycle) becomes "[Circular]" where it
+   * recurs; an object merely shared by two fields is copied for each.
    */
   value<T>(input: T): T {
     return this.copy(input) as T;
@@ -87,22 +86,20 @@ export class Redactor {
     const leaf = this.leaf(input);
     if (leaf.done) return leaf.value;
     const root = emptyLike(input as object);
-    const seen = new Set<object>([input as object]);
-    const stack: Array<{ source: object; target: Record<string, unknown> | unknown[] }> = [{ source: input as object, target: root }];
+    const stack: CopyFrame[] = [{ source: input as object, target: root, parent: undefined }];
     for (let frame = stack.pop(); frame; frame = stack.pop()) {
       const { source, target } = frame;
       const isArray = Array.isArray(source);
       for (const [key, inner] of Object.entries(source)) {
         let out: unknown;
         if (!isArray && SECRET_KEY_PATTERN.test(key)) out = REDACTED;
-        else if (inner !== null && typeof inner === 'object' && seen.has(inner)) out = '[Circular]';
+        else if (inner !== null && typeof inner === 'object' && isAncestor(frame, inner)) out = '[Circular]';
         else {
           const innerLeaf = this.leaf(inner);
           if (innerLeaf.done) out = innerLeaf.value;
           else {
-            seen.add(inner as object);
             out = emptyLike(inner as object);
-            stack.push({ source: inner as object, target: out as Record<string, unknown> });
+            stack.push({ source: inner as object, target: out as Record<string, unknown>, parent: frame });
           }
         }
         setOwn(target, key, out, isArray);
@@ -118,6 +115,19 @@ export class Redactor {
     if (value === null || typeof value !== 'object') return { done: true, value };
     return { done: false };
   }
+}
+
+/** One object being copied, and the frame of the object that holds it (for cycle checks). */
+interface CopyFrame {
+  source: object;
+  target: Record<string, unknown> | unknown[];
+  parent: CopyFrame | undefined;
+}
+
+/** Whether `value` is being copied on the path from the root to `frame` (then copying it again loops). */
+function isAncestor(frame: CopyFrame | undefined, value: object): boolean {
+  for (let current = frame; current; current = current.parent) if (current.source === value) return true;
+  return false;
 }
 
 function emptyLike(value: object): Record<string, unknown> | unknown[] {

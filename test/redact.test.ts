@@ -85,3 +85,15 @@ describe('redaction', () => {
     expect(JSON.parse(lines[0]!)).toMatchObject({ level: 'info' });
   });
 });
+
+describe('redaction edge cases', () => {
+  it('a secret that begins another does not leave the longer one\'s tail', () => {
+    expect(new Redactor(['abcdefgh', 'abcdefghijklmnop']).text('key=abcdefghijklmnop')).toBe('key=[REDACTED]');
+    expect(new Redactor(['abcdefgh']).with(['abcdefghijklmnop']).text('key=abcdefghijklmnop x abcdefgh')).toBe('key=[REDACTED] x [REDACTED]');
+  });
+
+  it('an object shared by two fields is copied for each; only a real cycle becomes "[Circular]"', () => {
+    const shared = { a: 1 };
+    expect(new Redactor().value({ x: shared, y: shared })).toEqual({ x: { a: 1 }, y: { a: 1 } });
+  });
+});

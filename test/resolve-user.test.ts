@@ -200,7 +200,8 @@ describe('the resolution cache and a racing write', () => {
   it('an answer whose lookup began before a write to the account is not cached', async () => {
     const { UserCache, scopedUserCache } = await import('../src/tools/user-cache.js');
     const cache = new UserCache(60_000, () => 0);
-    const auth = { kind: 'api_token', headers: { authorization: 'Bearer t-0123456789' }, secrets: [], warnings: [] } as const;
+    const { resolveAuth } = await import('../src/cloudflare/auth.js');
+    const auth = resolveAuth({ CLOUDFLARE_API_TOKEN: 't-0123456789' });
     const user = { id: '3f0c6a52-9d1e-4b7a-a3c5-7e2d8f1b6049', email: 'alice@corp.example' };
     const racing = scopedUserCache(cache, auth); // call A starts its lookup
     cache.dropAccount('a'.repeat(32)); // call B writes to the account meanwhile
