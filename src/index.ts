@@ -10,11 +10,12 @@
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { resolveAuth, type CredentialInput } from './cloudflare/auth.js';
 import type { Logger } from './log.js';
 import { patternRedactor } from './redact.js';
 import type { ParsedCommand } from './node/commands.js';
-import { ConfigError, loadConfig, USAGE, type CliConfig } from './node/config.js';
+import { ConfigError, loadConfig, SERVER_FLAGS, USAGE, type CliConfig } from './node/config.js';
 import { createUndiciFetch } from './node/undici-fetch.js';
 import { serveStdio } from './transports/stdio.js';
 import { SERVER_VERSION } from './version.js';
@@ -32,7 +33,9 @@ async function loadCommands(): Promise<Commands> {
   return commands;
 }
 function mayNameCommand(argv: readonly string[]): boolean {
-  return argv.some((arg) => !arg.startsWith('-') || arg === '--help' || arg === '-h');
+  if (argv.includes('--help') || argv.includes('-h')) return true;
+  // Flag values (`--host 0.0.0.0`, `--port 8787`) are not positionals: a server start loads no commands.
+  return parseArgs({ args: [...argv], options: SERVER_FLAGS, strict: false, allowPositionals: true }).positionals.length > 0;
 }
 
 interface Closable {

@@ -11,7 +11,7 @@
  */
 import type { CredentialInput } from './cloudflare/auth.js';
 import type { FetchLike } from './cloudflare/client.js';
-import { parseAccessSettings, type AccessSettings } from './http/settings.js';
+import { parseAccessSettings, parseReadOnly, type AccessSettings } from './http/settings.js';
 import { createHttpApp } from './http/app.js';
 import { parseBearer } from './http/auth.js';
 import { jsonRpcError, SERVER_ERROR } from './http/body.js';
@@ -76,7 +76,7 @@ function readSettings(env: WorkerEnv): WorkerSettings {
     },
     accountId,
     baseUrl,
-    readOnly: /^(1|true|yes|on)$/i.test(text(env.CLOUDFLARE_READ_ONLY) ?? ''),
+    readOnly: parseReadOnly(text(env.CLOUDFLARE_READ_ONLY)),
     bearer: parseBearer(text(env.MCP_HTTP_BEARER), 'MCP_HTTP_BEARER'),
     access: parseAccessSettings(text(env.CLOUDFLARE_ACCESS_TEAM_DOMAIN), text(env.CLOUDFLARE_ACCESS_AUD)),
     allowedOrigins: parseAllowedOrigins(text(env.MCP_ALLOWED_ORIGINS)),

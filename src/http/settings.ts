@@ -58,3 +58,14 @@ export function parseBearer(raw: string | undefined, from: string): string | und
   }
   return raw;
 }
+
+/**
+ * CLOUDFLARE_READ_ONLY, the same on the CLI and Workers: true/1/yes/on or false/0/no/off (empty: unset).
+ * Anything else is an error, not "false": a typo must not quietly serve the write tools.
+ */
+export function parseReadOnly(raw: string | undefined): boolean {
+  const value = raw?.trim().toLowerCase() ?? '';
+  if (/^(1|true|yes|on)$/.test(value)) return true;
+  if (/^(0|false|no|off|)$/.test(value)) return false;
+  throw new HttpSettingsError(`CLOUDFLARE_READ_ONLY must be true or false (1 or 0) (got ${JSON.stringify(raw)}).`);
+}

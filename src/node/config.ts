@@ -7,7 +7,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { CredentialInput } from '../cloudflare/auth.js';
 import { DEFAULT_BASE_URL } from '../cloudflare/client.js';
 import { DEFAULT_MAX_CONCURRENCY } from '../cloudflare/concurrency.js';
-import { DEFAULT_HTTP_LIMITS, parseAccessSettings, parseBearer, type AccessSettings } from '../http/settings.js';
+import { DEFAULT_HTTP_LIMITS, parseAccessSettings, parseBearer, parseReadOnly, type AccessSettings } from '../http/settings.js';
 import { HttpSettingsError, isLoopbackHost, parseAllowedHosts, parseAllowedOrigins } from '../http/hosts.js';
 import type { LogLevel } from '../log.js';
 import { checkToolSelection, TOOLSETS, ToolSelectionError, type ToolSelection, type Toolset } from '../tools/index.js';
@@ -121,15 +121,13 @@ function integerOption(name: string, raw: string | undefined, fallback: number, 
   return value;
 }
 
-/**
- * CLOUDFLARE_READ_ONLY: true/1/yes/on or false/0/no/off (empty: unset). Anything else is an error, not
- * "false": a typo must not quietly serve the write tools.
- */
+/** CLOUDFLARE_READ_ONLY by the rule the Worker shares (src/http/settings.ts), as a startup error. */
 function readOnlyFromEnv(raw: string | undefined): boolean {
-  const value = raw?.trim().toLowerCase() ?? '';
-  if (/^(1|true|yes|on)$/.test(value)) return true;
-  if (/^(0|false|no|off|)$/.test(value)) return false;
-  throw new ConfigError(`CLOUDFLARE_READ_ONLY must be true or false (1 or 0) (got ${JSON.stringify(raw)}).`);
+  try {
+    return parseReadOnly(raw);
+  } catch (error) {
+    throw new ConfigError(error instanceof Error ? error.message : String(error));
+  }
 }
 
 /** "a, b,,c" → ['a', 'b', 'c']; an empty list (an unset bundle field) is no allow-list at all. */

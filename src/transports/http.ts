@@ -13,7 +13,7 @@ import type { ServerFactory } from '../http/credentials.js';
 import { isLoopbackHost, listedHostPolicy } from '../http/hosts.js';
 import type { Logger } from '../log.js';
 import type { Redactor } from '../redact.js';
-import { createSseRoutes, nodeBindings } from './sse.js';
+import { createSseRoutes, nodeBindings, onceClosed } from './sse.js';
 
 export interface HttpOptions extends Partial<HttpLimits> {
   host: string;
@@ -49,7 +49,7 @@ const CLOSE_SETTLE_MS = 2_000;
 
 /** Node says when a response is done: its 'close' (sent, or the client went away); no body wrapper needed. */
 function whenResponseClosed(env: unknown, done: () => void): boolean {
-  nodeBindings(env).outgoing.once('close', done);
+  onceClosed(nodeBindings(env).outgoing, done);
   return true;
 }
 

@@ -92,6 +92,15 @@ export function nodeBindings(env: unknown): NodeBindings {
   throw new Error('legacy SSE is served only by the Node HTTP server');
 }
 
+/**
+ * Runs `done` once the response has closed. Node emits 'close' only once: a client that hung up before we
+ * listened must still count as gone, or its request would stay "in flight" for ever (never evicted or swept).
+ */
+export function onceClosed(outgoing: ServerResponse, done: () => void): void {
+  if (outgoing.closed || outgoing.destroyed) done();
+  else outgoing.once('close', done);
+}
+
 export function createSseRoutes(table: SessionTable): LegacyRoutes {
   async function openStream(_request: Request, env: unknown, open: LegacyOpen): Promise<Response> {
     const { outgoing } = nodeBindings(env);
@@ -106,7 +115,7 @@ export function createSseRoutes(table: SessionTable): LegacyRoutes {
     }
     // The session ends with its stream, whichever side closes it.
     transport.onclose = () => table.remove(id);
-    outgoing.once('close', () => void session.close());
+    onceClosed(outgoing, () => void session.close());
     try {
       await server.connect(transport);
     } catch (error) {
@@ -121,7 +130,7 @@ export function createSseRoutes(table: SessionTable): LegacyRoutes {
   async function postMessage(_request: Request, env: unknown, session: TrackedSession, body: unknown): Promise<Response> {
     if (!(session instanceof SseSession)) return jsonRpcError(404, SERVER_ERROR, 'Unknown or expired SSE session: open GET /sse again');
     const { incoming, outgoing } = nodeBindings(env);
-    outgoing.once('close', table.begin(session.transport.sessionId));
+    onceClosed(outgoing, table.begin(session.transport.sessionId));
     await session.transport.handlePostMessage(incoming, outgoing, body);
     return RESPONSE_ALREADY_SENT;
   }
