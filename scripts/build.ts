@@ -45,7 +45,12 @@ export function staticClosure(metafile: Metafile, entry: string): string[] {
 }
 
 export async function buildDist(outdir = join(ROOT, 'dist')): Promise<BuildResult> {
-  // A fresh folder: tsc's old per-file output (or older chunks) must not linger next to the bundle.
+  // A fresh folder: tsc's old per-file output (or older chunks) must not linger next to the bundle. Never the
+  // project itself or a folder that holds it (`--outdir .` must not delete the sources).
+  const target = resolve(outdir);
+  if (target === ROOT || !relative(target, ROOT).startsWith('..') || existsSync(join(target, 'src', 'index.ts'))) {
+    throw new Error(`refusing to build into ${outdir}: it is, or holds, the project; pick an empty or build-only folder`);
+  }
   if (existsSync(outdir)) rmSync(outdir, { recursive: true, force: true });
   mkdirSync(outdir, { recursive: true });
   const result = await build({

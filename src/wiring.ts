@@ -5,7 +5,7 @@
  * APIs: the network, the log sink and the clock are passed in).
  */
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { fixedCredentials, resolveAuth, type CredentialInput, type CredentialSource } from './cloudflare/auth.js';
+import { resolveAuth, type CredentialInput, type CredentialSource } from './cloudflare/auth.js';
 import { CloudflareClient, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS, type FetchLike } from './cloudflare/client.js';
 import { DEFAULT_MAX_CONCURRENCY } from './cloudflare/concurrency.js';
 import { realClock, type RetryClock, type RetryPolicy } from './cloudflare/retry.js';
@@ -67,7 +67,7 @@ export function wire(input: WiringInput): Wired {
     redactor = new Redactor();
   } else {
     const auth = resolveAuth(input.credentials);
-    credentials = fixedCredentials(input.credentials);
+    credentials = () => auth;
     redactor = new Redactor(auth.secrets);
   }
   const logger = createLogger(input.logSink, settings.logLevel ?? 'info', { redactor });

@@ -20,12 +20,13 @@ function parseEntry(entry: string): Person | string {
   const tokens = entry.split(/\s+/).filter(Boolean);
   const emails = tokens.filter((token) => token.includes('@'));
   if (emails.length !== 1) return `"${entry}" must hold exactly one email address`;
-  const email = emails[0]!.replace(/^[<("']+|[>)"']+$/g, '');
+  // Pasted text: a mailto: link, or brackets and punctuation around the address, are not part of it.
+  const email = emails[0]!.replace(/^[<("']+|[>)"',;]+$/g, '').replace(/^mailto:/i, '');
   if (!emailField.safeParse(email).success) return `"${email}" is not an email address like jdoe@example.com`;
   const name = tokens
     .filter((token) => !token.includes('@'))
     .join(' ')
-    .replace(/^["']|["']$/g, '')
+    .replace(/^[("'<]+|[)"'>]+$/g, '')
     .trim();
   if (name.length > MAX_NAME_LENGTH) return `the name for ${email} is longer than ${MAX_NAME_LENGTH} characters`;
   return name ? { email, name } : { email };
