@@ -112,6 +112,12 @@ describe('prompts/get', () => {
     expect(text).toMatch(/change nothing/i);
   });
 
+  it('onboard_people: pasted text loses mailto: and the brackets around an address or a name', async () => {
+    const people = 'alice@corp.example (Alice Nakamura)\nmailto:bob@corp.example';
+    const text = await textOfPrompt(await harness(), 'onboard_people', { people });
+    expect(text).toContain(JSON.stringify([{ email: 'alice@corp.example', name: 'Alice Nakamura' }, { email: 'bob@corp.example' }]));
+  });
+
   it('onboard_people: the list parsed into the users argument, then plan, approval, apply', async () => {
     const people = 'alice@corp.example Alice Nakamura, Bob Lindqvist <bob@corp.example>\ncarol@example.com';
     const text = await textOfPrompt(await harness(), 'onboard_people', { people });
