@@ -822,3 +822,18 @@ describe('output schemas', () => {
     expect(toJsonSchema(identityOutput)['required']).toBeUndefined();
   });
 });
+
+describe('shrinkToFit and columnar tables', () => {
+  it('never shortens a row of a table: rows go whole, every kept row keeps one value per field', async () => {
+    const { shrinkToFit } = await import('../src/trim/budget.js');
+    const fields = ['nonce', 'issued', 'expires', 'ip', 'country', 'devices'];
+    const row = (i: number) => [`nonce-${i}-${'x'.repeat(60)}`, '2026-11-01T00:00:00Z', '2026-11-02T00:00:00Z', '203.0.113.7', 'PT', 'laptop, phone, tablet'];
+    const data = { user: { email: 'alice@corp.example' }, sessions: { count: 4, fields, rows: [0, 1, 2, 3].map(row) } };
+    const full = JSON.stringify(data).length;
+    for (const share of [0.8, 0.6, 0.4]) {
+      const fitted = shrinkToFit(data, { maxChars: Math.floor(full * share), annotate: (working, report) => ({ ...working, truncated: report }) });
+      const rows = (fitted?.data.sessions as { rows?: unknown[][] } | undefined)?.rows ?? [];
+      for (const kept of rows) expect(kept, `at ${share} of the size`).toHaveLength(fields.length);
+    }
+  });
+});

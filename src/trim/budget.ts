@@ -36,7 +36,10 @@ function measure(value: unknown, path: PathSegment[], parent: JsonRecord | unkno
     value.forEach((item, index) => {
       size += measure(item, [...path, index], value, index, out);
     });
-    if (parent !== undefined) out.push({ path, parent, segment, value, entries: value.length, size });
+    // A row of a columnar table (`rows[i]`, one value per entry of `fields`) is cut only whole, with its
+    // table: shortening it would shift its values under the wrong column names.
+    const isTableRow = typeof segment === 'number' && path[path.length - 2] === 'rows';
+    if (parent !== undefined && !isTableRow) out.push({ path, parent, segment, value, entries: value.length, size });
     return size;
   }
   if (isRecord(value)) {
