@@ -147,6 +147,18 @@ describe('init merges: other servers and keys stay, the old file is backed up, a
     expect(readdirSync(cwd).filter((name) => name.includes('.tmp-'))).toEqual([]);
   });
 
+  it('a rerun without --read-only keeps the read-only (and other settings) of the existing entry', () => {
+    const cwd = tempDir();
+    const path = join(cwd, 'mcp.json');
+    runInit(options('--client', 'cursor', '--config', path, '--read-only'), host(cwd, {}));
+    const withFilter = readJson(path);
+    (serverIn(withFilter, 'mcpServers').env as Json).CLOUDFLARE_TOOLSETS = 'users';
+    writeFileSync(path, JSON.stringify(withFilter));
+    const rerun = runInit(options('--client', 'cursor', '--config', path), host(cwd, {}));
+    expect(serverIn(readJson(path), 'mcpServers').env).toMatchObject({ CLOUDFLARE_READ_ONLY: 'true', CLOUDFLARE_TOOLSETS: 'users' });
+    expect(rerun.notes.join(' ')).toMatch(/Kept from the existing entry: CLOUDFLARE_READ_ONLY, CLOUDFLARE_TOOLSETS/);
+  });
+
   it('VS Code: other inputs and servers stay; its own inputs are replaced in place, not duplicated', () => {
     const cwd = tempDir();
     const path = join(cwd, 'mcp.json');

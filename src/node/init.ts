@@ -194,6 +194,7 @@ function planEntry(options: InitOptions, existing: unknown, host: InitHost): Pla
   const env: Record<string, string> = {};
   const inputs: JsonObject[] = [];
   const notes: string[] = [];
+  const previousEnv = isJsonObject(existing) && isJsonObject(existing.env) ? existing.env : {};
   const tokenInShell = Boolean(host.env.CLOUDFLARE_API_TOKEN?.trim());
   switch (options.client) {
     case 'vscode':
@@ -221,7 +222,6 @@ function planEntry(options: InitOptions, existing: unknown, host: InitHost): Pla
       notes.push(`The same without a file: ${claudeCodeAddCommand(options.serverName, options.readOnly, options.accountId, 'project')}`);
       break;
     case 'claude-desktop': {
-      const previousEnv = isJsonObject(existing) && isJsonObject(existing.env) ? existing.env : {};
       const previous = (key: string) => (typeof previousEnv[key] === 'string' && previousEnv[key] !== '' ? (previousEnv[key] as string) : undefined);
       if (options.tokenFromEnv) {
         const token = host.env.CLOUDFLARE_API_TOKEN?.trim();
@@ -247,6 +247,11 @@ function planEntry(options: InitOptions, existing: unknown, host: InitHost): Pla
     }
   }
   if (options.readOnly) env.CLOUDFLARE_READ_ONLY = 'true';
+  // Settings of the existing entry that this run does not set (read-only, tool filters, a base URL) stay:
+  // rerunning init to refresh a token must not quietly turn a read-only setup into a read-write one.
+  const kept = Object.entries(previousEnv).filter((pair): pair is [string, string] => !(pair[0] in env) && typeof pair[1] === 'string');
+  for (const [key, value] of kept) env[key] = value;
+  if (kept.length > 0) notes.push(`Kept from the existing entry: ${kept.map(([key]) => key).join(', ')} (edit the file to change them).`);
   const launch = { command: 'npx', args: ['-y', PACKAGE_NAME], env };
   const entry = options.client === 'vscode' || options.client === 'claude-code' ? { type: 'stdio', ...launch } : launch;
   return { entry, inputs, notes };
