@@ -53,3 +53,15 @@ export function failureFacts(error: unknown, write: string): FailureFacts {
   }
   return facts;
 }
+
+/** Rows per value of `key` (the summary of a plan or an apply). */
+export function countBy<T>(rows: readonly T[], key: (row: T) => string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const row of rows) counts[key(row)] = (counts[key(row)] ?? 0) + 1;
+  return counts;
+}
+
+/** Rows in the order `order` gives their `key` (what needs attention first); stable within a key. */
+export function sortedBy<T, K>(rows: readonly T[], key: (row: T) => K, order: readonly K[]): T[] {
+  return [...rows].sort((a, b) => order.indexOf(key(a)) - order.indexOf(key(b)));
+}

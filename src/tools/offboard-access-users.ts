@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import { batchOutput, trimBatch } from '../trim/index.js';
-import { batchOf, duplicatesIgnoringCase, failureFacts, modeField, type FailureFacts, type Mode } from './batch.js';
+import { batchOf, countBy, duplicatesIgnoringCase, failureFacts, modeField, sortedBy, type FailureFacts, type Mode } from './batch.js';
 import { requireConfirmation } from './confirmation.js';
 import type { ToolContext } from './context.js';
 import { defineTool, ToolInputError } from './define.js';
@@ -70,23 +70,13 @@ function question(plan: readonly Planned[], accountId: string): string {
   );
 }
 
-function counts<T>(rows: readonly T[], key: (row: T) => string): Record<string, number> {
-  const summary: Record<string, number> = {};
-  for (const row of rows) summary[key(row)] = (summary[key(row)] ?? 0) + 1;
-  return summary;
-}
-
-function sorted<T, K>(rows: readonly T[], key: (row: T) => K, order: readonly K[]): T[] {
-  return [...rows].sort((a, b) => order.indexOf(key(a)) - order.indexOf(key(b)));
-}
-
 function planResult(plan: readonly Planned[], accountId: string, ctx: ToolContext) {
   const mode: Mode = 'plan';
   const deletes = plan.filter((person) => person.action === 'delete').length;
   return trimBatch(
     {
-      head: { mode, account_id: accountId, summary: counts(plan, (person) => person.action), next: deletes > 0 ? 'call again with mode: "apply"' : 'nothing to do' },
-      records: sorted(plan, (person) => person.action, PLAN_ORDER).map((person) => ({
+      head: { mode, account_id: accountId, summary: countBy(plan, (person) => person.action), next: deletes > 0 ? 'call again with mode: "apply"' : 'nothing to do' },
+      records: sortedBy(plan, (person) => person.action, PLAN_ORDER).map((person) => ({
         ref: person.ref,
         action: person.action,
         id: person.user?.id,
@@ -134,8 +124,8 @@ async function applyPlan(plan: readonly Planned[], accountId: string, ctx: ToolC
   const mode: Mode = 'apply';
   return trimBatch(
     {
-      head: { mode, account_id: accountId, summary: counts(rows, (row) => row.result) },
-      records: sorted(rows, (row) => row.result, APPLY_ORDER).map((row) => ({
+      head: { mode, account_id: accountId, summary: countBy(rows, (row) => row.result) },
+      records: sortedBy(rows, (row) => row.result, APPLY_ORDER).map((row) => ({
         ref: row.ref,
         result: row.result,
         id: row.user?.id,

@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import { batchOutput, trimBatch } from '../trim/index.js';
-import { batchOf, duplicatesIgnoringCase, failureFacts, modeField, type FailureFacts, type Mode } from './batch.js';
+import { batchOf, countBy, duplicatesIgnoringCase, failureFacts, modeField, sortedBy, type FailureFacts, type Mode } from './batch.js';
 import type { ToolContext } from './context.js';
 import { defineTool, ToolInputError } from './define.js';
 import { accountIdField, itemEmailField, nameField } from './fields.js';
@@ -56,16 +56,6 @@ function planFor(person: Person, matches: readonly KnownUser[]): PlannedPerson {
 async function makePlan(ctx: ToolContext, accountId: string, users: readonly Person[]): Promise<PlannedPerson[]> {
   const directory = await lookupUsers(ctx, accountId, users.map((user) => user.email));
   return users.map((person) => planFor(person, directory.byEmail(person.email)));
-}
-
-function sortedBy<T, K>(rows: readonly T[], key: (row: T) => K, order: readonly K[]): T[] {
-  return [...rows].sort((a, b) => order.indexOf(key(a)) - order.indexOf(key(b)));
-}
-
-function countBy<T>(rows: readonly T[], key: (row: T) => string): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const row of rows) counts[key(row)] = (counts[key(row)] ?? 0) + 1;
-  return counts;
 }
 
 function ambiguousReason(matches: readonly KnownUser[] | undefined): string {
