@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { cleanEnv, DIST_ENTRY, PROJECT_ROOT, SOURCE_ENTRY } from '../test/helpers/spawn.js';
 import { mulberry32 } from '../src/sandbox/seed.js';
-import { fmtInt, fmtMs, fmtNum, median, table, type BenchContext, type Figure, type Section } from './lib.js';
+import { fmtInt, fmtMs, fmtNum, median, table, type BenchContext, type Figure, type Section, shuffleInPlace } from './lib.js';
 import { BRIDGE_BIN, BRIDGE_LABEL, bridgeArgs } from './peer.js';
 
 export const COLD_START_BUDGET_MS = 300;
@@ -122,10 +122,7 @@ export const coldStartSection: Section = {
     const random = mulberry32(20261202); // fixed-seed shuffle: no start always follows the same neighbour
     const order = [...starts];
     for (let i = 0; i < runs; i++) {
-      for (let k = order.length - 1; k > 0; k--) {
-        const j = Math.floor(random() * (k + 1));
-        [order[k], order[j]] = [order[j]!, order[k]!];
-      }
+      shuffleInPlace(order, random);
       for (const start of order) samples[start.id].push(await start.run());
       if (i < sourceRuns) source.push(await timeToToolsList(SOURCE_ENTRY, env));
     }

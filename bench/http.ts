@@ -20,7 +20,7 @@ import { mulberry32 } from '../src/sandbox/seed.js';
 import { textOf } from '../test/helpers/harness.js';
 import { cleanEnv, PROJECT_ROOT } from '../test/helpers/spawn.js';
 import type { HttpChildMessage, HttpChildRequest } from './http-child.js';
-import { fmtInt, fmtMs, fmtNum, percentile, table, type BenchContext, type Figure, type Section } from './lib.js';
+import { fmtInt, fmtMs, fmtNum, percentile, table, type BenchContext, type Figure, type Section, shuffleInPlace } from './lib.js';
 import type { Upstream } from './setup.js';
 
 export const HTTP_THROUGHPUT_GOAL = 0.5;
@@ -175,10 +175,7 @@ async function throughput(ctx: BenchContext, child: ServerChild) {
     const random = mulberry32(20261201);
     const order = [...modes];
     for (let round = 0; round < rounds; round++) {
-      for (let i = order.length - 1; i > 0; i--) {
-        const j = Math.floor(random() * (i + 1));
-        [order[i], order[j]] = [order[j]!, order[i]!];
-      }
+      shuffleInPlace(order, random);
       for (const mode of order) await closedLoop(mode, workers, perRound, stats.get(mode.id)!, child);
     }
     return { workers, warmup, rounds, perRound, modes, stats };

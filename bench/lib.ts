@@ -67,6 +67,14 @@ export interface Section {
 // ---------- statistics ----------
 
 /** Nearest-rank percentile of unsorted samples (p in 0..100). */
+/** Fisher-Yates with the given random source (a fixed seed keeps runs comparable): a fresh order each round. */
+export function shuffleInPlace<T>(items: T[], random: () => number): void {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [items[i], items[j]] = [items[j]!, items[i]!];
+  }
+}
+
 export function percentile(samples: readonly number[], p: number): number {
   if (samples.length === 0) return Number.NaN;
   const sorted = [...samples].sort((a, b) => a - b);

@@ -18,7 +18,7 @@ import { allTools, runTool } from '../src/tools/index.js';
 import { compileTool } from '../src/tools/listing.js';
 import { connectInMemory, detachedChannel, textOf } from '../test/helpers/harness.js';
 import { cleanEnv, DIST_ENTRY, PROJECT_ROOT, SOURCE_ENTRY } from '../test/helpers/spawn.js';
-import { fmtInt, fmtMs, fmtNum, mean, percentile, table, type BenchContext, type Figure, type Section } from './lib.js';
+import { fmtInt, fmtMs, fmtNum, mean, percentile, table, type BenchContext, type Figure, type Section, shuffleInPlace } from './lib.js';
 import { BRIDGE_LABEL } from './peer.js';
 import { DIST_INDEX } from './setup.js';
 
@@ -61,10 +61,7 @@ async function interleaved(layers: readonly Layer[], warmup: number, rounds: num
   const random = mulberry32(20261101) /* fixed-seed shuffle, so runs are comparable */;
   const order = [...layers];
   for (let round = 0; round < rounds; round++) {
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      [order[i], order[j]] = [order[j]!, order[i]!];
-    }
+    shuffleInPlace(order, random);
     for (const layer of order) {
       const started = performance.now();
       await layer.run();
