@@ -11,9 +11,8 @@
  */
 import type { CredentialInput } from './cloudflare/auth.js';
 import type { FetchLike } from './cloudflare/client.js';
-import { parseAccessSettings, parseReadOnly, type AccessSettings } from './http/settings.js';
+import { parseAccessSettings, parseBearer, parseReadOnly, type AccessSettings } from './http/settings.js';
 import { createHttpApp } from './http/app.js';
-import { parseBearer } from './http/auth.js';
 import { jsonRpcError, SERVER_ERROR } from './http/body.js';
 import { HttpSettingsError, isLoopbackHost, parseAllowedOrigins, sameOriginPolicy } from './http/hosts.js';
 import { wire } from './wiring.js';

@@ -11,7 +11,7 @@ import type { AccessSettings } from './settings.js';
 
 export const ACCESS_JWT_HEADER = 'cf-access-jwt-assertion';
 
-export { parseAccessSettings, type AccessSettings } from './settings.js';
+export type { AccessSettings } from './settings.js';
 
 export type AccessResult = { ok: true; actor: string } | { ok: false; status: 401 | 403 | 503; reason: string };
 

@@ -29,7 +29,6 @@ export function constantTimeEqual(given: string, expected: string): boolean {
   return diff === 0;
 }
 
-export { parseBearer } from './settings.js';
 
 const BEARER_CHALLENGE = 'Bearer realm="cloudflare-users-mcp"';
 

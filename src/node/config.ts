@@ -109,9 +109,6 @@ function nonEmpty(value: string | undefined): string | undefined {
   return trimmed ? trimmed : undefined;
 }
 
-/** 127.0.0.0/8, ::1 and localhost: the only hosts plain http may reach (shared with the HTTP app). */
-export { isLoopbackHost };
-
 function integerOption(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
   if (raw === undefined) return fallback;
   const value = Number(raw);
